@@ -1,0 +1,93 @@
+"""A model version on disk: safetensors weights plus JSON that describes them. Nothing else is ever read."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_file, save_file
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
+
+from model.calibration import Calibration
+from model.errors import FramelensError
+from model.network import FrameStanceNet
+from model.scheme import Scheme
+
+WEIGHTS = "model.safetensors"
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """How the network was built and reads text; stored with the weights so a version describes itself."""
+
+    encoder: str
+    max_length: int = 256
+    overlap_tokens: int = 48
+    target_reserve: int = 24
+    aggregation: str = "max"
+    dropout: float = 0.1
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> NetworkSpec:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+@dataclass
+class Artifact:
+    net: FrameStanceNet
+    tokenizer: PreTrainedTokenizerBase
+    scheme: Scheme
+    spec: NetworkSpec
+    calibration: Calibration
+    metadata: dict[str, Any]
+
+
+def build_network(encoder_dir: Path, scheme: Scheme, spec: NetworkSpec) -> tuple[FrameStanceNet, Any]:
+    """A fresh network on a pretrained encoder (weights from safetensors only)."""
+    tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
+    encoder = AutoModel.from_pretrained(str(encoder_dir), use_safetensors=True)
+    net = FrameStanceNet(encoder, len(scheme.frames), len(scheme.stance_labels), spec.dropout)
+    return net, tokenizer
+
+
+def save_artifact(artifact: Artifact, directory: Path) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().contiguous().cpu() for k, v in artifact.net.state_dict().items()}
+    save_file(state, str(directory / WEIGHTS))
+    artifact.net.encoder.config.save_pretrained(str(directory / "encoder"))
+    artifact.tokenizer.save_pretrained(str(directory / "tokenizer"))
+    artifact.scheme.save(directory / "scheme.json")
+    _write_json(directory / "network.json", asdict(artifact.spec))
+    _write_json(directory / "calibration.json", artifact.calibration.to_dict())
+    _write_json(directory / "metadata.json", artifact.metadata)
+
+
+def load_artifact(directory: Path) -> Artifact:
+    if not (directory / WEIGHTS).is_file():
+        raise FramelensError(f"{directory} is not a framelens model version (no {WEIGHTS})")
+    scheme = Scheme.load(directory / "scheme.json")
+    spec = NetworkSpec.from_dict(_read_json(directory / "network.json"))
+    config = AutoConfig.from_pretrained(str(directory / "encoder"))
+    encoder = AutoModel.from_config(config)
+    net = FrameStanceNet(encoder, len(scheme.frames), len(scheme.stance_labels), spec.dropout)
+    net.load_state_dict(load_file(str(directory / WEIGHTS)), strict=True)
+    net.eval()
+    tokenizer = AutoTokenizer.from_pretrained(str(directory / "tokenizer"))
+    calibration = Calibration.from_dict(_read_json(directory / "calibration.json"))
+    metadata = _read_json(directory / "metadata.json") if (directory / "metadata.json").is_file() else {}
+    return Artifact(net, tokenizer, scheme, spec, calibration, metadata)
+
+
+def _write_json(path: Path, data: Any) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8")
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def count_parameters(net: torch.nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())

@@ -1,0 +1,46 @@
+"""Calibration carried by a model version: per-frame Platt scaling and thresholds, stance temperature."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Calibration:
+    # frame -> (slope, intercept) applied to the raw logit before the sigmoid
+    frame_platt: dict[str, tuple[float, float]] = field(default_factory=dict)
+    # frame -> decision threshold on the calibrated score
+    thresholds: dict[str, float] = field(default_factory=dict)
+    stance_temperature: float = 1.0
+
+    def frame_scores(self, logits: np.ndarray, frame_names: list[str]) -> np.ndarray:
+        """Raw frame logits [n, frames] -> calibrated probabilities."""
+        slopes = np.array([self.frame_platt.get(f, (1.0, 0.0))[0] for f in frame_names], dtype=np.float64)
+        shifts = np.array([self.frame_platt.get(f, (1.0, 0.0))[1] for f in frame_names], dtype=np.float64)
+        return 1.0 / (1.0 + np.exp(-(logits.astype(np.float64) * slopes + shifts)))
+
+    def threshold_vector(self, frame_names: list[str], override: dict[str, float] | None = None) -> np.ndarray:
+        merged = {**self.thresholds, **(override or {})}
+        return np.array([merged.get(f, 0.5) for f in frame_names], dtype=np.float64)
+
+    def stance_scores(self, logits: np.ndarray) -> np.ndarray:
+        scaled = logits.astype(np.float64) / max(self.stance_temperature, 1e-3)
+        scaled -= scaled.max(axis=-1, keepdims=True)
+        exp = np.exp(scaled)
+        return exp / exp.sum(axis=-1, keepdims=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["frame_platt"] = {k: list(v) for k, v in self.frame_platt.items()}
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Calibration:
+        return cls(
+            frame_platt={k: (float(v[0]), float(v[1])) for k, v in data.get("frame_platt", {}).items()},
+            thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
+            stance_temperature=float(data.get("stance_temperature", 1.0)),
+        )

@@ -1,0 +1,61 @@
+"""The network: one pretrained encoder, a multi-label frames head and a target-conditioned stance head.
+
+Both heads are linear maps of mean-pooled token states. Because the mean and the map commute, a window's
+logit is the average of its tokens' logits, so each sentence's share of the decision is exact and cheap:
+that is where evidence comes from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from transformers import PreTrainedModel
+
+
+@dataclass
+class HeadOutput:
+    logits: torch.Tensor  # [batch, labels]: pooled window logits
+    token_logits: torch.Tensor  # [batch, tokens, labels]: per-token contributions (bias excluded)
+
+
+class FrameStanceNet(nn.Module):
+    def __init__(self, encoder: PreTrainedModel, n_frames: int, n_stance: int, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.encoder = encoder
+        hidden = int(encoder.config.hidden_size)
+        self.dropout = nn.Dropout(dropout)
+        self.frames_head = nn.Linear(hidden, max(n_frames, 1))
+        self.stance_head = nn.Linear(hidden, max(n_stance, 1))
+        self.n_frames = n_frames
+        self.n_stance = n_stance
+
+    def encode(self, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        inputs = {k: v for k, v in batch.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        return self.encoder(**inputs).last_hidden_state
+
+    def _head(self, head: nn.Linear, states: torch.Tensor, mask: torch.Tensor) -> HeadOutput:
+        weights = mask.unsqueeze(-1).to(states.dtype)
+        pooled = (states * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+        logits = head(self.dropout(pooled))
+        token_logits = nn.functional.linear(states, head.weight) * weights
+        return HeadOutput(logits, token_logits)
+
+    def frames(self, batch: dict[str, torch.Tensor]) -> HeadOutput:
+        return self._head(self.frames_head, self.encode(batch), batch["attention_mask"])
+
+    def stance(self, batch: dict[str, torch.Tensor]) -> HeadOutput:
+        return self._head(self.stance_head, self.encode(batch), batch["attention_mask"])
+
+
+def aggregate_windows(logits: torch.Tensor, doc_index: torch.Tensor, n_docs: int, how: str) -> torch.Tensor:
+    """Window logits [windows, labels] -> document logits [docs, labels]; the same in training and prediction."""
+    out_shape = (n_docs, logits.shape[1])
+    index = doc_index.unsqueeze(1).expand_as(logits)
+    if how == "max":
+        init = torch.full(out_shape, float("-inf"), dtype=logits.dtype, device=logits.device)
+        return init.scatter_reduce(0, index, logits, reduce="amax", include_self=True)
+    if how == "mean":
+        init = torch.zeros(out_shape, dtype=logits.dtype, device=logits.device)
+        return init.scatter_reduce(0, index, logits, reduce="mean", include_self=False)
+    raise ValueError(f"unknown aggregation {how!r}")

@@ -1,0 +1,74 @@
+"""Long texts -> overlapping windows cut at sentence boundaries, each within the encoder's token budget."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from model.sentences import Sentence, split_sentences
+
+
+@dataclass(frozen=True)
+class Window:
+    start: int  # character span of the window in the document text
+    end: int
+    sentence_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    text: str
+    sentences: tuple[Sentence, ...]
+    windows: tuple[Window, ...]
+
+    def window_text(self, window: Window) -> str:
+        return self.text[window.start : window.end]
+
+
+def _token_lengths(tokenizer: Any, texts: list[str]) -> list[list[tuple[int, int]]]:
+    encoded = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
+    return [list(offsets) for offsets in encoded["offset_mapping"]]
+
+
+def _fit_sentences(tokenizer: Any, sentences: list[Sentence], budget: int) -> list[tuple[Sentence, int]]:
+    """Pair each sentence with its token count, cutting any sentence longer than the budget into pieces."""
+    if not sentences:
+        return []
+    fitted: list[tuple[Sentence, int]] = []
+    for sentence, offsets in zip(sentences, _token_lengths(tokenizer, [s.text for s in sentences]), strict=True):
+        if len(offsets) <= budget:
+            fitted.append((sentence, len(offsets)))
+            continue
+        for first in range(0, len(offsets), budget):
+            piece = offsets[first : first + budget]
+            start = sentence.start + piece[0][0]
+            end = sentence.start + piece[-1][1]
+            fitted.append((Sentence(start, end, sentence.text[piece[0][0] : piece[-1][1]]), len(piece)))
+    return fitted
+
+
+def build_document(text: str, tokenizer: Any, budget: int, overlap_tokens: int) -> Document:
+    """Pack whole sentences into windows of at most `budget` tokens; consecutive windows share trailing
+    sentences worth up to `overlap_tokens`, so no sentence loses its context at a cut."""
+    fitted = _fit_sentences(tokenizer, split_sentences(text), budget)
+    sentences = tuple(s for s, _ in fitted)
+    counts = [n for _, n in fitted]
+    if not sentences:
+        return Document(text, (), ())
+    windows: list[Window] = []
+    first = 0
+    while True:
+        last, used = first, counts[first]
+        while last + 1 < len(sentences) and used + counts[last + 1] <= budget:
+            last += 1
+            used += counts[last]
+        ids = tuple(range(first, last + 1))
+        windows.append(Window(sentences[first].start, sentences[last].end, ids))
+        if last == len(sentences) - 1:
+            break
+        carried, back = 0, last + 1
+        while back - 1 > first and carried + counts[back - 1] <= overlap_tokens:
+            back -= 1
+            carried += counts[back]
+        first = back
+    return Document(text, sentences, tuple(windows))

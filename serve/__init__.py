@@ -1,0 +1,1 @@
+"""The faces of framelens: the `framelens` CLI and the HTTP API."""

@@ -1,0 +1,129 @@
+"""Overfit a tiny model, save it as a version, reload it, and get the same predictions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from model.errors import DataError, FramelensError
+from model.predictor import Predictor
+from tests.fixtures import TINY_SCHEME, tiny_rows, write_jsonl
+from training.config import TrainingConfig
+from training.examples import load_examples
+from training.pipeline import train_version
+from training.registry import Registry
+from training.trainer import fine_tune
+
+
+def tiny_config(encoder: Path, **changes: object) -> TrainingConfig:
+    base = dict(
+        init_from=str(encoder),
+        epochs=25,
+        learning_rate=2e-3,
+        head_learning_rate=2e-2,
+        batch_size=8,
+        max_length=64,
+        overlap_tokens=8,
+        target_reserve=4,
+        threads=1,
+        patience=100,
+        warmup_ratio=0.0,
+    )
+    return TrainingConfig.from_dict({**base, **changes})
+
+
+def test_overfit_save_reload_predicts_the_same(tiny_encoder: Path, tiny_data: Path, tmp_path: Path) -> None:
+    examples = load_examples(tiny_data, TINY_SCHEME)
+    config = tiny_config(tiny_encoder)
+    trained = fine_tune(config, TINY_SCHEME, examples, examples, encoder_dir=tiny_encoder, progress=False)
+    assert trained.history[-1]["train_loss"] < 0.5 * trained.history[0]["train_loss"]
+    assert trained.dev_metrics["frames"]["macro_f1"] >= 0.9
+    assert trained.dev_metrics["stance"]["all"]["macro_f1"] >= 0.8
+
+    registry = Registry(tmp_path / "models")
+    result = train_version([tiny_data], TINY_SCHEME, config, registry, progress=False)
+    assert registry.active() == result.version
+    files = {p.name for p in result.path.iterdir()}
+    assert {
+        "model.safetensors",
+        "scheme.json",
+        "calibration.json",
+        "metrics.json",
+        "network.json",
+        "training_config.json",
+        "metadata.json",
+        "MODEL_CARD.md",
+        "tokenizer",
+        "encoder",
+    } <= files
+    assert not any(p.suffix in (".bin", ".pt", ".pkl") for p in result.path.rglob("*"))
+    assert "TF-IDF" in (result.path / "MODEL_CARD.md").read_text()
+
+    texts = [r["text"] for r in tiny_rows()[:6]]
+    first = Predictor.load(result.path).classify(texts)
+    again = Predictor.load(result.path).classify(texts)
+    for a, b in zip(first, again, strict=True):
+        assert a.predicted_frames == b.predicted_frames
+        np.testing.assert_allclose([f.score for f in a.frames], [f.score for f in b.frames], atol=1e-6)
+        assert {t: s.label for t, s in a.stance.items()} == {t: s.label for t, s in b.stance.items()}
+
+
+def test_evidence_points_into_the_text_and_long_texts_use_windows(
+    tiny_encoder: Path, tiny_data: Path, tmp_path: Path
+) -> None:
+    result = train_version(
+        [tiny_data], TINY_SCHEME, tiny_config(tiny_encoder), Registry(tmp_path / "m"), progress=False
+    )
+    predictor = Predictor.load(result.path)
+    text = "An unrelated weather report about rain in the city. " * 12 + "A new weapons package arrived."
+    weather = "An unrelated weather report about rain in the city. " * 12
+    (prediction, plain) = predictor.classify([text, weather], thresholds={"military_aid": 0.01})
+    assert prediction.windows > 1, "a text longer than max_length is read in several windows"
+    aid = next(f for f in prediction.frames if f.label == "military_aid")
+    assert aid.predicted and aid.score > next(f.score for f in plain.frames if f.label == "military_aid")
+    top = aid.evidence[0]
+    assert text[top.start : top.end] == top.sentence == "A new weapons package arrived."
+    assert set(prediction.stance) == {"Ukraine", "Russia"}
+    (custom,) = predictor.classify([text], targets=["NATO"], evidence=False)
+    assert set(custom.stance) == {"NATO"} and all(f.evidence == [] for f in custom.frames)
+    with pytest.raises(FramelensError, match="empty"):
+        predictor.classify(["   "])
+
+
+def test_invalid_data_is_refused_and_no_version_appears(tiny_encoder: Path, tmp_path: Path) -> None:
+    rows = tiny_rows(12)
+    rows[3]["frames"] = ["militry_aid"]
+    rows[5]["text"] = ""
+    path = write_jsonl(tmp_path / "bad.jsonl", rows)
+    with path.open("a") as handle:
+        handle.write('{"id": "broken", "text": \n')
+    registry = Registry(tmp_path / "models")
+    with pytest.raises(DataError) as caught:
+        train_version([path], TINY_SCHEME, tiny_config(tiny_encoder), registry, progress=False)
+    assert len(caught.value.problems) == 3
+    assert registry.versions() == [] and not (tmp_path / "models" / "versions").exists()
+
+
+def test_retraining_continues_from_the_active_version(tiny_encoder: Path, tiny_data: Path, tmp_path: Path) -> None:
+    registry = Registry(tmp_path / "models")
+    first = train_version([tiny_data], TINY_SCHEME, tiny_config(tiny_encoder, epochs=3), registry, progress=False)
+    second = train_version(
+        [tiny_data],
+        TINY_SCHEME,
+        tiny_config(tiny_encoder, epochs=2, init_from="active"),
+        registry,
+        progress=False,
+    )
+    assert registry.versions() == sorted([first.version, second.version])
+    assert registry.active() == second.version
+    assert json.loads((second.path / "training_config.json").read_text())["init_from"] == "active"
+    registry.activate(first.version)  # rollback
+    assert registry.active() == first.version
+
+
+def test_unknown_training_options_are_errors() -> None:
+    with pytest.raises(FramelensError, match="unknown training option"):
+        TrainingConfig.from_dict({"epochz": 3})

@@ -1,0 +1,1 @@
+"""Labelled data -> a new model version: loading, splitting, fine-tuning, calibration, evaluation, registry."""

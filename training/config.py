@@ -1,0 +1,63 @@
+"""The one set of training arguments; a version stores the config that made it. Unknown keys are errors."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from model.encoders import DEFAULT_ENCODER
+from model.errors import FramelensError
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    init_from: str = DEFAULT_ENCODER  # an encoder name or directory, "active", or a model version id
+    epochs: int = 4
+    learning_rate: float = 8e-5
+    head_learning_rate: float = 2e-3
+    batch_size: int = 16
+    max_length: int = 256
+    overlap_tokens: int = 48
+    target_reserve: int = 24
+    aggregation: str = "max"
+    warmup_ratio: float = 0.1
+    weight_decay: float = 0.01
+    patience: int = 2
+    seed: int = 13
+    max_train_windows: int = 8
+    stance_weight: float = 1.0
+    dropout: float = 0.1
+    max_pos_weight: float = 8.0
+    threads: int = 2
+    eval_batch_size: int = 64
+
+    def __post_init__(self) -> None:
+        if self.aggregation not in ("max", "mean"):
+            raise FramelensError(f"aggregation must be 'max' or 'mean', got {self.aggregation!r}")
+        if self.epochs < 1 or self.batch_size < 1:
+            raise FramelensError("epochs and batch_size must be at least 1")
+        if not 32 <= self.max_length <= 512:
+            raise FramelensError(f"max_length must be between 32 and 512, got {self.max_length}")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> TrainingConfig:
+        allowed = {f.name for f in fields(cls)}
+        unknown = set(data) - allowed
+        if unknown:
+            raise FramelensError(f"unknown training option(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+        return cls(**data)
+
+    @classmethod
+    def load(cls, path: str | Path) -> TrainingConfig:
+        try:
+            return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise FramelensError(f"{path}: cannot read training config ({exc})") from None
+
+    def replace(self, **changes: Any) -> TrainingConfig:
+        return TrainingConfig.from_dict({**asdict(self), **{k: v for k, v in changes.items() if v is not None}})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)

@@ -1,0 +1,38 @@
+"""MODEL_CARD.md: what a version is, what it was trained on, and how well it does beside the baseline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from training.tables import markdown_table
+
+
+def render_model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
+    test, baseline = metrics.get("test") or {}, metrics.get("baseline") or {}
+    counts = meta.get("data", {}).get("counts", {})
+    return "\n".join(
+        [
+            f"# framelens model {meta['version']}",
+            "",
+            f"- scheme: `{meta['scheme']}`; frames: {', '.join(meta.get('frames', [])) or 'none'}; "
+            f"stance labels: {', '.join(meta.get('stance_labels', [])) or 'none'}",
+            f"- encoder: `{meta['encoder']}`; started from: `{meta['init_from']}`",
+            f"- trained: {meta['created']} in {meta['elapsed_s']:.0f} s; best epoch {meta.get('best_epoch')}",
+            f"- data: {', '.join(meta['data'].get('files', []))} (fingerprint `{meta['data']['fingerprint']}`); "
+            f"train {counts.get('train', 0)}, dev {counts.get('dev', 0)}, test {counts.get('test', 0)} passages",
+            "",
+            "## Test-split metrics, beside a TF-IDF + logistic-regression baseline on the same split",
+            "",
+            markdown_table(test, baseline) if test else "No test split: metrics are not available.",
+            "",
+            "Scores are calibrated on the dev split (Platt scaling per frame, temperature for stance); frame",
+            "decision thresholds are tuned on dev for F1. ECE is the expected calibration error (10 bins).",
+            "",
+            "## Intended use and limits",
+            "",
+            "Labels how a passage frames its subject and where it stands toward each target, with the sentences",
+            "that drove each frame. It reflects its training data: read the data card of the seeds it was trained on,",
+            "and check a sample of its output before drawing conclusions from aggregate trends.",
+            "",
+        ]
+    )

@@ -1,0 +1,92 @@
+"""Run a network over labelled examples and turn its raw outputs into metrics (dev, test, evaluate)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from model.artifact import NetworkSpec
+from model.calibration import Calibration
+from model.inference import make_documents, score_documents
+from model.network import FrameStanceNet
+from model.scheme import Scheme
+from training.evaluation import frame_metrics, stance_metrics
+from training.examples import Example
+
+
+@dataclass
+class RawOutputs:
+    frame_logits: np.ndarray  # [n frame-labelled examples, frames]
+    frame_gold: np.ndarray
+    stance_logits: np.ndarray  # [n (example, target) pairs, labels]
+    stance_gold: np.ndarray  # label ids
+    stance_targets: list[str]
+
+
+def frame_gold(scheme: Scheme, examples: list[Example]) -> np.ndarray:
+    gold = np.zeros((len(examples), len(scheme.frames)), dtype=np.int64)
+    for i, ex in enumerate(examples):
+        for f in ex.frames:
+            gold[i, scheme.frame_names.index(f)] = 1
+    return gold
+
+
+def collect_raw(
+    net: FrameStanceNet,
+    tokenizer: Any,
+    spec: NetworkSpec,
+    scheme: Scheme,
+    examples: list[Example],
+    batch_size: int = 64,
+) -> RawOutputs:
+    was_training = net.training
+    net.eval()
+    docs = make_documents([ex.text for ex in examples], tokenizer, spec, scheme.has_stance)
+    targets = [list(ex.stance) if scheme.has_stance else [] for ex in examples]
+    raw = score_documents(net, tokenizer, spec, docs, targets, batch_size, evidence=False)
+    net.train(was_training)
+    labelled = [i for i, ex in enumerate(examples) if ex.frames_labelled and scheme.has_frames]
+    n_frames, n_stance = len(scheme.frames), len(scheme.stance_labels)
+    stance_logits, stance_gold, stance_targets = [], [], []
+    for ex, scores in zip(examples, raw, strict=True):
+        for target, label in ex.stance.items():
+            stance_logits.append(scores.stance_logits[target])
+            stance_gold.append(scheme.stance_labels.index(label))
+            stance_targets.append(target)
+    return RawOutputs(
+        frame_logits=np.stack([raw[i].frame_logits for i in labelled]) if labelled else np.zeros((0, n_frames)),
+        frame_gold=frame_gold(scheme, [examples[i] for i in labelled]) if labelled else np.zeros((0, n_frames)),
+        stance_logits=np.stack(stance_logits) if stance_logits else np.zeros((0, n_stance)),
+        stance_gold=np.array(stance_gold, dtype=np.int64),
+        stance_targets=stance_targets,
+    )
+
+
+def metrics_from_raw(raw: RawOutputs, calibration: Calibration, scheme: Scheme) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if len(raw.frame_gold):
+        names = scheme.frame_names
+        scores = calibration.frame_scores(raw.frame_logits, names)
+        predicted = (scores >= calibration.threshold_vector(names)).astype(int)
+        out["frames"] = frame_metrics(names, raw.frame_gold, predicted, scores)
+    if len(raw.stance_gold):
+        probs = calibration.stance_scores(raw.stance_logits)
+        labels = list(scheme.stance_labels)
+        records = [
+            (t, labels[g], labels[int(np.argmax(p))], float(p.max()))
+            for t, g, p in zip(raw.stance_targets, raw.stance_gold, probs, strict=True)
+        ]
+        out["stance"] = stance_metrics(labels, records)
+    return out
+
+
+def selection_score(metrics: dict[str, Any]) -> float:
+    """One number for early stopping: the mean of frames macro-F1 and pooled stance macro-F1 present."""
+    parts = []
+    if metrics.get("frames"):
+        parts.append(metrics["frames"]["macro_f1"])
+    if metrics.get("stance"):
+        parts.append(metrics["stance"]["all"]["macro_f1"])
+    return float(np.mean(parts)) if parts else 0.0

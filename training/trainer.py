@@ -1,0 +1,205 @@
+"""Fine-tuning: AdamW with warm-up, frames and stance trained together, early stopping on dev macro-F1."""
+
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from datasets import Dataset
+from torch import nn
+from tqdm.auto import tqdm
+from transformers import get_linear_schedule_with_warmup
+
+from model.artifact import Artifact, NetworkSpec, build_network
+from model.calibration import Calibration
+from model.encoding import WindowRef, clip_target, encode
+from model.inference import make_documents
+from model.network import FrameStanceNet, aggregate_windows
+from model.scheme import Scheme
+from model.windows import Document
+from training.calibration import fit_calibration
+from training.config import TrainingConfig
+from training.examples import Example
+from training.scoring import collect_raw, frame_gold, metrics_from_raw, selection_score
+
+
+@dataclass
+class TrainedModel:
+    net: FrameStanceNet
+    tokenizer: Any
+    spec: NetworkSpec
+    calibration: Calibration
+    dev_metrics: dict[str, Any]
+    history: list[dict[str, float]] = field(default_factory=list)
+    best_epoch: int = 0
+    elapsed_s: float = 0.0
+
+
+def seed_everything(seed: int) -> None:
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+class _Batcher:
+    """Builds the loss for one batch of documents: frames on windows, stance on (target, window) pairs."""
+
+    def __init__(
+        self,
+        net: FrameStanceNet,
+        tokenizer: Any,
+        spec: NetworkSpec,
+        scheme: Scheme,
+        examples: list[Example],
+        docs: list[Document],
+        config: TrainingConfig,
+    ) -> None:
+        self.net, self.tokenizer, self.spec, self.scheme = net, tokenizer, spec, scheme
+        self.examples, self.docs, self.config = examples, docs, config
+        self.gold = torch.tensor(frame_gold(scheme, examples), dtype=torch.float32)
+        self.rng = random.Random(config.seed)
+        self.bce = nn.BCEWithLogitsLoss(pos_weight=self._pos_weight())
+        self.ce = nn.CrossEntropyLoss(weight=self._class_weight())
+
+    def _pos_weight(self) -> torch.Tensor:
+        labelled = self.gold[[i for i, e in enumerate(self.examples) if e.frames_labelled]]
+        pos = labelled.sum(0)
+        neg = len(labelled) - pos
+        # Rare frames weigh more, but capped: a frame seen twice should not dominate the loss.
+        return torch.clamp(neg / pos.clamp(min=1.0), 1.0, self.config.max_pos_weight)
+
+    def _class_weight(self) -> torch.Tensor | None:
+        if not self.scheme.has_stance:
+            return None
+        counts = np.ones(len(self.scheme.stance_labels))
+        for ex in self.examples:
+            for label in ex.stance.values():
+                counts[self.scheme.stance_labels.index(label)] += 1
+        weights = counts.sum() / (len(counts) * counts)
+        return torch.tensor(np.clip(weights, 0.25, 4.0), dtype=torch.float32)
+
+    def _windows(self, doc: int) -> list[int]:
+        ids = list(range(len(self.docs[doc].windows)))
+        if len(ids) > self.config.max_train_windows:
+            ids = sorted(self.rng.sample(ids, self.config.max_train_windows))
+        return ids
+
+    def loss(self, rows: list[int]) -> torch.Tensor:
+        total = torch.zeros(())
+        framed = [d for d in rows if self.examples[d].frames_labelled and self.docs[d].windows]
+        if self.scheme.has_frames and framed:
+            refs = [WindowRef(d, w) for d in framed for w in self._windows(d)]
+            enc = encode(self.tokenizer, self.docs, refs, self.spec.max_length)
+            logits = self.net.frames(enc.tensors).logits
+            local = {d: i for i, d in enumerate(framed)}
+            index = torch.tensor([local[r.doc] for r in refs])
+            doc_logits = aggregate_windows(logits, index, len(framed), self.spec.aggregation)
+            total = total + self.bce(doc_logits, self.gold[framed])
+        pairs = [(d, t, lab) for d in rows if self.docs[d].windows for t, lab in self.examples[d].stance.items()]
+        if self.scheme.has_stance and pairs:
+            refs, targets, owner = [], [], []
+            for k, (d, target, _) in enumerate(pairs):
+                clipped = clip_target(self.tokenizer, target, self.spec.target_reserve)
+                for w in self._windows(d):
+                    refs.append(WindowRef(d, w))
+                    targets.append(clipped)
+                    owner.append(k)
+            enc = encode(self.tokenizer, self.docs, refs, self.spec.max_length, targets)
+            logits = self.net.stance(enc.tensors).logits
+            pair_logits = aggregate_windows(logits, torch.tensor(owner), len(pairs), "mean")
+            gold = torch.tensor([self.scheme.stance_labels.index(lab) for _, _, lab in pairs])
+            total = total + self.config.stance_weight * self.ce(pair_logits, gold)
+        return total
+
+
+def fine_tune(
+    config: TrainingConfig,
+    scheme: Scheme,
+    train: list[Example],
+    dev: list[Example],
+    encoder_dir: Path | None = None,
+    start: Artifact | None = None,
+    progress: bool = True,
+) -> TrainedModel:
+    """Train from a base encoder (`encoder_dir`) or continue from an existing version (`start`)."""
+    began = time.monotonic()
+    torch.set_num_threads(config.threads)
+    seed_everything(config.seed)
+    if start is not None:
+        net, tokenizer, spec = start.net, start.tokenizer, start.spec
+    else:
+        assert encoder_dir is not None
+        spec = NetworkSpec(
+            str(encoder_dir),
+            config.max_length,
+            config.overlap_tokens,
+            config.target_reserve,
+            config.aggregation,
+            config.dropout,
+        )
+        net, tokenizer = build_network(encoder_dir, scheme, spec)
+    docs = make_documents([e.text for e in train], tokenizer, spec, scheme.has_stance)
+    batcher = _Batcher(net, tokenizer, spec, scheme, train, docs, config)
+    order = Dataset.from_dict({"row": list(range(len(train)))})
+    steps_per_epoch = (len(train) + config.batch_size - 1) // config.batch_size
+    head_params = list(net.frames_head.parameters()) + list(net.stance_head.parameters())
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": net.encoder.parameters(), "lr": config.learning_rate},
+            {"params": head_params, "lr": config.head_learning_rate},
+        ],
+        weight_decay=config.weight_decay,
+    )
+    total_steps = steps_per_epoch * config.epochs
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(config.warmup_ratio * total_steps), total_steps)
+    best_state, best_score, best_epoch, stale = None, -1.0, 0, 0
+    history: list[dict[str, float]] = []
+    bar = tqdm(total=total_steps, desc="fine-tuning", unit="step", disable=not progress, dynamic_ncols=True)
+    for epoch in range(1, config.epochs + 1):
+        net.train()
+        losses = []
+        for batch in order.shuffle(seed=config.seed + epoch).iter(batch_size=config.batch_size):
+            loss = batcher.loss(list(batch["row"]))
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            losses.append(float(loss.detach()))
+            bar.update(1)
+            bar.set_postfix(epoch=epoch, loss=f"{np.mean(losses[-20:]):.4f}")
+        score = -float(np.mean(losses))
+        record = {"epoch": epoch, "train_loss": float(np.mean(losses))}
+        if dev:
+            raw = collect_raw(net, tokenizer, spec, scheme, dev, config.eval_batch_size)
+            metrics = metrics_from_raw(raw, _calibrate(scheme, raw), scheme)
+            score = selection_score(metrics)
+            record["dev_score"] = score
+            bar.set_postfix(epoch=epoch, loss=f"{record['train_loss']:.4f}", dev=f"{score:.3f}")
+        history.append(record)
+        if score > best_score:
+            best_score, best_epoch, stale = score, epoch, 0
+            best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+        else:
+            stale += 1
+            if stale >= config.patience:
+                break
+    bar.close()
+    if best_state is not None:
+        net.load_state_dict(best_state)
+    net.eval()
+    calibration, dev_metrics = Calibration(), {}
+    if dev:
+        raw = collect_raw(net, tokenizer, spec, scheme, dev, config.eval_batch_size)
+        calibration = _calibrate(scheme, raw)
+        dev_metrics = metrics_from_raw(raw, calibration, scheme)
+    return TrainedModel(net, tokenizer, spec, calibration, dev_metrics, history, best_epoch, time.monotonic() - began)
+
+
+def _calibrate(scheme: Scheme, raw: Any) -> Calibration:
+    return fit_calibration(scheme.frame_names, raw.frame_logits, raw.frame_gold, raw.stance_logits, raw.stance_gold)
