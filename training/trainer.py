@@ -117,6 +117,18 @@ class _Batcher:
         return total
 
 
+def length_bucketed(shuffled: Dataset, batch_size: int, bucket_batches: int = 20) -> list[list[int]]:
+    """Batches of similar length (less padding, faster steps), still in a random order each epoch."""
+    rows, lengths = shuffled["row"], shuffled["length"]
+    span = batch_size * bucket_batches
+    batches: list[list[int]] = []
+    for first in range(0, len(rows), span):
+        chunk = sorted(range(first, min(first + span, len(rows))), key=lambda i: lengths[i])
+        batches += [[rows[i] for i in chunk[k : k + batch_size]] for k in range(0, len(chunk), batch_size)]
+    random.Random(len(rows) + int(rows[0]) if rows else 0).shuffle(batches)
+    return batches
+
+
 def fine_tune(
     config: TrainingConfig,
     scheme: Scheme,
@@ -145,7 +157,9 @@ def fine_tune(
         net, tokenizer = build_network(encoder_dir, scheme, spec)
     docs = make_documents([e.text for e in train], tokenizer, spec, scheme.has_stance)
     batcher = _Batcher(net, tokenizer, spec, scheme, train, docs, config)
-    order = Dataset.from_dict({"row": list(range(len(train)))})
+    rows = Dataset.from_dict(
+        {"row": list(range(len(train))), "length": [d.windows[-1].end if d.windows else 0 for d in docs]}
+    )
     steps_per_epoch = (len(train) + config.batch_size - 1) // config.batch_size
     head_params = list(net.frames_head.parameters()) + list(net.stance_head.parameters())
     optimizer = torch.optim.AdamW(
@@ -163,8 +177,8 @@ def fine_tune(
     for epoch in range(1, config.epochs + 1):
         net.train()
         losses = []
-        for batch in order.shuffle(seed=config.seed + epoch).iter(batch_size=config.batch_size):
-            loss = batcher.loss(list(batch["row"]))
+        for batch in length_bucketed(rows.shuffle(seed=config.seed + epoch), config.batch_size):
+            loss = batcher.loss(batch)
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
