@@ -59,3 +59,16 @@ def test_seed_article_paragraphs_are_labelled() -> None:
     article = (SEEDS_DIR / "articles" / "000_6397c338deac182e.txt").read_text(encoding="utf-8")
     assert len(rows) == 7 and all(ex.split == "test" for ex in rows)
     assert all(article[ex.meta["start"] : ex.meta["start"] + len(ex.text)] == ex.text for ex in rows)
+
+
+def test_double_annotation_is_adjudicated_and_applied(corpus: list[Example]) -> None:
+    from training.agreement import agreement, load_double_annotation
+
+    rows = load_double_annotation(SEEDS_DIR / "ukraine-war" / "annotation" / "double-annotated.jsonl")
+    result = agreement(rows, Scheme.load("ukraine-war"))
+    assert result["n"] >= 300 and result["adjudicated"] == result["disagreements"]
+    final = {ex.id: ex for ex in corpus}
+    for row in rows:
+        decided = row.get("adjudicated", row["first"])
+        assert set(final[row["id"]].frames) == set(decided["frames"]), row["id"]
+        assert final[row["id"]].stance == decided["stance"], row["id"]
