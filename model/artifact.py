@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -65,15 +66,19 @@ def save_artifact(artifact: Artifact, directory: Path) -> None:
     _write_json(directory / "metadata.json", artifact.metadata)
 
 
-def load_artifact(directory: Path) -> Artifact:
+def load_artifact(directory: Path, weights: bool = True) -> Artifact:
+    """`weights=False` gives a network shell on the meta device (no memory, cannot run): for callers that score
+    with another backend and need only the tokenizer, scheme and calibration."""
     if not (directory / WEIGHTS).is_file():
         raise FramelensError(f"{directory} is not a framelens model version (no {WEIGHTS})")
     scheme = Scheme.load(directory / "scheme.json")
     spec = NetworkSpec.from_dict(_read_json(directory / "network.json"))
     config = AutoConfig.from_pretrained(str(directory / "encoder"))
-    encoder = AutoModel.from_config(config)
-    net = FrameStanceNet(encoder, len(scheme.frames), len(scheme.stance_labels), spec.dropout)
-    net.load_state_dict(load_file(str(directory / WEIGHTS)), strict=True)
+    with contextlib.nullcontext() if weights else torch.device("meta"):
+        encoder = AutoModel.from_config(config)
+        net = FrameStanceNet(encoder, len(scheme.frames), len(scheme.stance_labels), spec.dropout)
+    if weights:
+        net.load_state_dict(load_file(str(directory / WEIGHTS)), strict=True)
     net.eval()
     tokenizer = AutoTokenizer.from_pretrained(str(directory / "tokenizer"))
     calibration = Calibration.from_dict(_read_json(directory / "calibration.json"))

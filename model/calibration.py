@@ -15,6 +15,9 @@ class Calibration:
     # frame -> decision threshold on the calibrated score
     thresholds: dict[str, float] = field(default_factory=dict)
     stance_temperature: float = 1.0
+    # Added to log-probabilities when choosing the stance label (tuned on dev for macro-F1, like the frame
+    # thresholds); the reported probabilities stay the calibrated ones.
+    stance_bias: tuple[float, ...] = ()
 
     def frame_scores(self, logits: np.ndarray, frame_names: list[str]) -> np.ndarray:
         """Raw frame logits [n, frames] -> calibrated probabilities."""
@@ -32,6 +35,13 @@ class Calibration:
         exp = np.exp(scaled)
         return exp / exp.sum(axis=-1, keepdims=True)
 
+    def stance_decision(self, probs: np.ndarray) -> np.ndarray:
+        """Label index per row of calibrated stance probabilities [n, labels]."""
+        scores = np.log(np.clip(probs, 1e-12, 1.0))
+        if len(self.stance_bias) == scores.shape[-1]:
+            scores = scores + np.asarray(self.stance_bias)
+        return np.argmax(scores, axis=-1)
+
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["frame_platt"] = {k: list(v) for k, v in self.frame_platt.items()}
@@ -43,4 +53,5 @@ class Calibration:
             frame_platt={k: (float(v[0]), float(v[1])) for k, v in data.get("frame_platt", {}).items()},
             thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
             stance_temperature=float(data.get("stance_temperature", 1.0)),
+            stance_bias=tuple(float(b) for b in data.get("stance_bias", ())),
         )

@@ -21,7 +21,8 @@ class WindowRef:
 @dataclass
 class EncodedBatch:
     tensors: dict[str, torch.Tensor]
-    # For each row, the sentence id each token belongs to (-1: special, padding or target token).
+    # For each row, the sentence id each token belongs to (-1: special, padding or target token);
+    # [rows, 0] when the caller asked for no sentence map (no evidence wanted).
     token_sentences: np.ndarray
 
 
@@ -39,8 +40,12 @@ def encode(
     refs: list[WindowRef],
     max_length: int,
     targets: list[str] | None = None,
+    with_sentences: bool = True,
 ) -> EncodedBatch:
-    """Tokenize the windows in `refs` (paired with `targets` when given) with dynamic padding."""
+    """Tokenize the windows in `refs` (paired with `targets` when given) with dynamic padding.
+
+    `with_sentences=False` skips the token -> sentence map (a Python loop over every token), which only
+    evidence needs."""
     texts = [docs[r.doc].window_text(docs[r.doc].windows[r.window]) for r in refs]
     if targets is None:
         enc = tokenizer(
@@ -48,7 +53,7 @@ def encode(
             padding=True,
             truncation=True,
             max_length=max_length,
-            return_offsets_mapping=True,
+            return_offsets_mapping=with_sentences,
             return_tensors="pt",
         )
     else:
@@ -58,9 +63,11 @@ def encode(
             padding=True,
             truncation="only_second",
             max_length=max_length,
-            return_offsets_mapping=True,
+            return_offsets_mapping=with_sentences,
             return_tensors="pt",
         )
+    if not with_sentences:
+        return EncodedBatch(dict(enc.items()), np.zeros((len(refs), 0), dtype=np.int64))
     offsets = enc.pop("offset_mapping").numpy()
     token_sentences = np.full(offsets.shape[:2], -1, dtype=np.int64)
     passage_seq = 0 if targets is None else 1

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import torch
 
 from model.artifact import NetworkSpec
-from model.encoding import WindowRef, clip_target, encode, sentence_logits
-from model.network import FrameStanceNet
-from model.windows import Document, build_document
+from model.encoding import EncodedBatch, WindowRef, clip_target, encode, sentence_logits
+from model.network import HeadOutput
+from model.windows import Document, build_documents
+
+T = TypeVar("T")
+
+
+class ScoringNet(Protocol):
+    """What scoring needs from a network: both heads' logits and token logits, and each head's bias.
+
+    `FrameStanceNet` (torch, as trained), `TorchScorer` (torch on a device) and `OnnxNet` (ONNX Runtime) are one.
+    Outputs may still live on a device; scoring reads them back one batch later."""
+
+    @property
+    def n_frames(self) -> int: ...
+
+    @property
+    def n_stance(self) -> int: ...
+
+    def frames(self, batch: dict[str, torch.Tensor]) -> HeadOutput: ...
+
+    def stance(self, batch: dict[str, torch.Tensor]) -> HeadOutput: ...
+
+    def head_bias(self, head: str) -> np.ndarray: ...
 
 
 @dataclass
@@ -25,12 +49,7 @@ class DocumentScores:
 
 def make_documents(texts: list[str], tokenizer: Any, spec: NetworkSpec, with_stance: bool) -> list[Document]:
     budget = spec.max_length - 2 - (spec.target_reserve + 1 if with_stance else 0)
-    return [build_document(t, tokenizer, budget, spec.overlap_tokens) for t in texts]
-
-
-def _batches(refs: list[WindowRef], docs: list[Document], batch_size: int) -> list[list[int]]:
-    order = sorted(range(len(refs)), key=lambda i: _length(docs, refs[i]))
-    return [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    return build_documents(texts, tokenizer, budget, spec.overlap_tokens)
 
 
 def _length(docs: list[Document], ref: WindowRef) -> int:
@@ -38,17 +57,84 @@ def _length(docs: list[Document], ref: WindowRef) -> int:
     return w.end - w.start
 
 
+def _prefetched(items: Iterator[T], depth: int = 2) -> Iterator[T]:
+    """`items`, produced `depth` ahead on a background thread. Fast tokenizers release the GIL, so the next
+    batch is tokenized while the current one runs (and a GPU never waits for text)."""
+    slots: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(kind: str, value: Any) -> bool:
+        while not stop.is_set():
+            try:
+                slots.put((kind, value), timeout=0.05)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put("item", item):
+                    return
+            put("done", None)
+        except BaseException as exc:  # handed to the consumer, which raises it
+            put("error", exc)
+
+    worker = threading.Thread(target=produce, name="framelens-tokenize", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = slots.get()
+            if kind == "done":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        worker.join()
+
+
+def _run(
+    head: Callable[[dict[str, torch.Tensor]], HeadOutput],
+    batches: Iterator[tuple[list[T], EncodedBatch]],
+    evidence: bool,
+) -> Iterator[tuple[list[T], EncodedBatch, np.ndarray, np.ndarray | None]]:
+    """Apply `head` to each batch with one batch in flight: batch k+1 is launched before batch k is read back,
+    so an asynchronous device keeps computing while Python handles the previous results."""
+    pending: tuple[list[T], EncodedBatch, HeadOutput] | None = None
+    for items, enc in batches:
+        out = head(enc.tensors)
+        if pending is not None:
+            yield _read_back(pending, evidence)
+        pending = (items, enc, out)
+    if pending is not None:
+        yield _read_back(pending, evidence)
+
+
+def _read_back(
+    pending: tuple[list[T], EncodedBatch, HeadOutput], evidence: bool
+) -> tuple[list[T], EncodedBatch, np.ndarray, np.ndarray | None]:
+    items, enc, out = pending
+    logits = out.logits.float().cpu().numpy()
+    token_logits = out.token_logits.float().cpu().numpy() if evidence else None
+    return items, enc, logits, token_logits
+
+
 @torch.inference_mode()
 def score_documents(
-    net: FrameStanceNet,
+    net: ScoringNet,
     tokenizer: Any,
     spec: NetworkSpec,
     docs: list[Document],
     targets: list[list[str]],
     batch_size: int = 32,
     evidence: bool = True,
+    prefetch: bool = False,
 ) -> list[DocumentScores]:
-    """Frame and stance logits for each document; `targets[i]` are the stance targets for document i."""
+    """Frame and stance logits for each document; `targets[i]` are the stance targets for document i.
+    `prefetch` tokenizes the next batches on a background thread; the scores are the same either way."""
     n_frames, n_stance = net.n_frames, net.n_stance
     refs = [WindowRef(d, w) for d, doc in enumerate(docs) for w in range(len(doc.windows))]
     results = [
@@ -60,14 +146,14 @@ def score_documents(
         for doc in docs
     ]
     if n_frames:
+        order = sorted(range(len(refs)), key=lambda i: _length(docs, refs[i]))
+        chunks = [[refs[i] for i in order[k : k + batch_size]] for k in range(0, len(order), batch_size)]
+        batches = ((chunk, encode(tokenizer, docs, chunk, spec.max_length, None, evidence)) for chunk in chunks)
         window_logits: list[list[np.ndarray]] = [[] for _ in docs]
-        for rows in _batches(refs, docs, batch_size):
-            batch_refs = [refs[i] for i in rows]
-            enc = encode(tokenizer, docs, batch_refs, spec.max_length)
-            out = net.frames(enc.tensors)
-            logits = out.logits.float().numpy()
-            token_logits = out.token_logits.float().numpy() if evidence else None
-            bias = net.frames_head.bias.detach().float().numpy()
+        bias = net.head_bias("frames")
+        for batch_refs, enc, logits, token_logits in _run(
+            net.frames, _prefetched(batches) if prefetch else batches, evidence
+        ):
             for row, ref in enumerate(batch_refs):
                 window_logits[ref.doc].append(logits[row])
                 if token_logits is not None:
@@ -75,17 +161,18 @@ def score_documents(
                     best = results[ref.doc].sentence_frame_logits
                     np.fmax(best, sent + bias, out=best)
         for d, logs in enumerate(window_logits):
-            if logs:
+            if len(logs) == 1:
+                results[d].frame_logits = logs[0]
+            elif logs:
                 stacked = np.stack(logs)
-                agg = stacked.max(0) if spec.aggregation == "max" else stacked.mean(0)
-                results[d].frame_logits = agg
+                results[d].frame_logits = stacked.max(0) if spec.aggregation == "max" else stacked.mean(0)
     if n_stance:
-        _score_stance(net, tokenizer, spec, docs, targets, refs, results, batch_size, evidence)
+        _score_stance(net, tokenizer, spec, docs, targets, refs, results, batch_size, evidence, prefetch)
     return results
 
 
 def _score_stance(
-    net: FrameStanceNet,
+    net: ScoringNet,
     tokenizer: Any,
     spec: NetworkSpec,
     docs: list[Document],
@@ -94,18 +181,19 @@ def _score_stance(
     results: list[DocumentScores],
     batch_size: int,
     evidence: bool,
+    prefetch: bool,
 ) -> None:
     pairs = [(ref, t) for ref in refs for t in targets[ref.doc]]
     clipped = {t: clip_target(tokenizer, t, spec.target_reserve) for _, t in pairs}
     sums: dict[tuple[int, str], list[np.ndarray]] = {}
-    bias = net.stance_head.bias.detach().float().numpy()
+    bias = net.head_bias("stance")
     order = sorted(range(len(pairs)), key=lambda i: _length(docs, pairs[i][0]))
-    for first in range(0, len(order), batch_size):
-        chunk = [pairs[i] for i in order[first : first + batch_size]]
-        enc = encode(tokenizer, docs, [r for r, _ in chunk], spec.max_length, [clipped[t] for _, t in chunk])
-        out = net.stance(enc.tensors)
-        logits = out.logits.float().numpy()
-        token_logits = out.token_logits.float().numpy() if evidence else None
+    chunks = [[pairs[i] for i in order[k : k + batch_size]] for k in range(0, len(order), batch_size)]
+    batches = (
+        (c, encode(tokenizer, docs, [r for r, _ in c], spec.max_length, [clipped[t] for _, t in c], evidence))
+        for c in chunks
+    )
+    for chunk, enc, logits, token_logits in _run(net.stance, _prefetched(batches) if prefetch else batches, evidence):
         for row, (ref, target) in enumerate(chunk):
             sums.setdefault((ref.doc, target), []).append(logits[row])
             if token_logits is not None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 from torch import nn
 from transformers import PreTrainedModel
@@ -46,6 +47,11 @@ class FrameStanceNet(nn.Module):
 
     def stance(self, batch: dict[str, torch.Tensor]) -> HeadOutput:
         return self._head(self.stance_head, self.encode(batch), batch["attention_mask"])
+
+    def head_bias(self, head: str) -> np.ndarray:
+        """The bias of the "frames" or "stance" head: token logits exclude it, sentence scores add it back."""
+        layer = self.frames_head if head == "frames" else self.stance_head
+        return layer.bias.detach().float().cpu().numpy()
 
 
 def aggregate_windows(logits: torch.Tensor, doc_index: torch.Tensor, n_docs: int, how: str) -> torch.Tensor:

@@ -2,28 +2,67 @@
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import torch
 
 from model.artifact import Artifact, load_artifact
+from model.backends import AUTO, BACKENDS, TORCH, TorchScorer, recorded_choice, select_device
 from model.errors import FramelensError
-from model.inference import DocumentScores, make_documents, score_documents
+from model.inference import DocumentScores, ScoringNet, make_documents, score_documents
 from model.prediction import Evidence, FrameResult, StanceResult, TextPrediction
 from model.windows import Document
 
 
 class Predictor:
-    def __init__(self, artifact: Artifact, version: str = "unversioned") -> None:
+    """`backend` names what scores ("torch", "onnx-fp32", "onnx-int8"); `prefetch` overlaps tokenization with
+    compute (on by default on a GPU); `batch_size` windows per forward pass."""
+
+    def __init__(
+        self,
+        artifact: Artifact,
+        version: str = "unversioned",
+        net: ScoringNet | None = None,
+        backend: str = TORCH,
+        device: str | None = None,
+    ) -> None:
         self.artifact = artifact
         self.version = version
         self.scheme = artifact.scheme
-        self.batch_size = 32
+        self.backend = backend
+        self.net: ScoringNet = net if net is not None else TorchScorer(artifact.net, device)
+        on_gpu = isinstance(self.net, TorchScorer) and self.net.device.type == "cuda"
+        self.device = "cuda" if on_gpu else "cpu"
+        self.batch_size = 256 if on_gpu else 32
+        self.prefetch = on_gpu
+        self.chunk_size = 4096  # with prefetch: documents for the next chunk are built while this one scores
+        self._doc_tokenizer: Any = None
 
     @classmethod
-    def load(cls, directory: str | Path) -> Predictor:
+    def load(
+        cls, directory: str | Path, backend: str = TORCH, threads: int | None = None, device: str | None = None
+    ) -> Predictor:
+        """`backend`: "torch" (default), "onnx-fp32", "onnx-int8" (exported on first use, cached beside the
+        version), or "auto": the fastest backend that passed the parity check recorded for this version
+        (see training.backends.choose_backend, which runs that check). `threads`: torch / ONNX Runtime threads."""
         path = Path(directory)
-        return cls(load_artifact(path), version=path.name)
+        if backend == AUTO:
+            backend = recorded_choice(path, select_device(device).type)
+        if backend not in BACKENDS:
+            raise FramelensError(f"unknown backend {backend!r}; use one of {[*BACKENDS, AUTO]}")
+        if backend == TORCH:
+            if threads:
+                torch.set_num_threads(threads)
+            return cls(load_artifact(path), version=path.name, backend=TORCH, device=device)
+        from model.onnx_backend import load_onnx_net
+
+        net = load_onnx_net(path, backend, threads)
+        return cls(load_artifact(path, weights=False), version=path.name, net=net, backend=backend)
 
     def classify(
         self,
@@ -41,10 +80,42 @@ class Predictor:
         unknown = set(thresholds or {}) - set(self.scheme.frame_names)
         if unknown:
             raise FramelensError(f"threshold for unknown frame(s) {sorted(unknown)}; frames: {self.scheme.frame_names}")
+        return [
+            self._format(doc, scores, thresholds, max_evidence)
+            for docs, raw in self._scored(texts, use_targets, evidence)
+            for doc, scores in zip(docs, raw, strict=True)
+        ]
+
+    def _scored(
+        self, texts: list[str], targets: list[str], evidence: bool
+    ) -> Iterator[tuple[list[Document], list[DocumentScores]]]:
+        """Documents and raw scores, chunk by chunk. With prefetch, the next chunk's documents are built on a
+        second thread (with its own tokenizer: a fast tokenizer must not serve two threads at once)."""
         a = self.artifact
-        docs = make_documents(texts, a.tokenizer, a.spec, with_stance=self.scheme.has_stance)
-        raw = score_documents(a.net, a.tokenizer, a.spec, docs, [use_targets] * len(docs), self.batch_size, evidence)
-        return [self._format(doc, scores, thresholds, max_evidence) for doc, scores in zip(docs, raw, strict=True)]
+
+        def documents(chunk: list[str], tokenizer: Any) -> list[Document]:
+            return make_documents(chunk, tokenizer, a.spec, with_stance=self.scheme.has_stance)
+
+        def score(docs: list[Document]) -> list[DocumentScores]:
+            per_doc = [targets] * len(docs)
+            return score_documents(
+                self.net, a.tokenizer, a.spec, docs, per_doc, self.batch_size, evidence, prefetch=self.prefetch
+            )
+
+        if not self.prefetch or len(texts) <= self.chunk_size:
+            docs = documents(texts, a.tokenizer)
+            yield docs, score(docs)
+            return
+        if self._doc_tokenizer is None:
+            self._doc_tokenizer = copy.deepcopy(a.tokenizer)
+        chunks = [texts[i : i + self.chunk_size] for i in range(0, len(texts), self.chunk_size)]
+        with ThreadPoolExecutor(1, thread_name_prefix="framelens-documents") as pool:
+            upcoming: Future[list[Document]] = pool.submit(documents, chunks[0], self._doc_tokenizer)
+            for k in range(len(chunks)):
+                docs = upcoming.result()
+                if k + 1 < len(chunks):
+                    upcoming = pool.submit(documents, chunks[k + 1], self._doc_tokenizer)
+                yield docs, score(docs)
 
     def _targets(self, targets: list[str] | None) -> list[str]:
         if not self.scheme.has_stance:
@@ -65,15 +136,23 @@ class Predictor:
         if names:
             scores = cal.frame_scores(raw.frame_logits[None, :], names)[0]
             cuts = cal.threshold_vector(names, thresholds)
-            sentence_scores = cal.frame_scores(np.nan_to_num(raw.sentence_frame_logits, nan=-50.0), names)
+            # No sentence was scored when evidence was not asked for: then no frame gets any.
+            read = bool(np.isfinite(raw.sentence_frame_logits).any())
+            sentence_scores = (
+                cal.frame_scores(np.nan_to_num(raw.sentence_frame_logits, nan=-50.0), names) if read else None
+            )
             for j, name in enumerate(names):
                 predicted = bool(scores[j] >= cuts[j])
-                why = self._evidence(doc, sentence_scores[:, j], cuts[j], max_evidence) if predicted else []
+                why = (
+                    self._evidence(doc, sentence_scores[:, j], cuts[j], max_evidence)
+                    if predicted and sentence_scores is not None
+                    else []
+                )
                 frames.append(FrameResult(name, round(float(scores[j]), 6), predicted, why))
         stance: dict[str, StanceResult] = {}
         for target, logits in raw.stance_logits.items():
             probs = cal.stance_scores(logits[None, :])[0]
-            best = int(np.argmax(probs))
+            best = int(cal.stance_decision(probs[None, :])[0])
             ev: list[Evidence] = []
             if target in raw.sentence_stance_logits and doc.sentences:
                 sent_probs = cal.stance_scores(np.nan_to_num(raw.sentence_stance_logits[target], nan=-50.0))

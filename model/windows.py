@@ -25,32 +25,51 @@ class Document:
         return self.text[window.start : window.end]
 
 
-def _token_lengths(tokenizer: Any, texts: list[str]) -> list[list[tuple[int, int]]]:
+def _token_offsets(tokenizer: Any, texts: list[str]) -> list[list[tuple[int, int]]]:
+    if not texts:
+        return []
     encoded = tokenizer(texts, add_special_tokens=False, return_offsets_mapping=True)
     return [list(offsets) for offsets in encoded["offset_mapping"]]
 
 
-def _fit_sentences(tokenizer: Any, sentences: list[Sentence], budget: int) -> list[tuple[Sentence, int]]:
+def _fit_sentences(
+    sentences: list[Sentence], offsets: list[list[tuple[int, int]]], budget: int
+) -> list[tuple[Sentence, int]]:
     """Pair each sentence with its token count, cutting any sentence longer than the budget into pieces."""
-    if not sentences:
-        return []
     fitted: list[tuple[Sentence, int]] = []
-    for sentence, offsets in zip(sentences, _token_lengths(tokenizer, [s.text for s in sentences]), strict=True):
-        if len(offsets) <= budget:
-            fitted.append((sentence, len(offsets)))
+    for sentence, token_offsets in zip(sentences, offsets, strict=True):
+        if len(token_offsets) <= budget:
+            fitted.append((sentence, len(token_offsets)))
             continue
-        for first in range(0, len(offsets), budget):
-            piece = offsets[first : first + budget]
+        for first in range(0, len(token_offsets), budget):
+            piece = token_offsets[first : first + budget]
             start = sentence.start + piece[0][0]
             end = sentence.start + piece[-1][1]
             fitted.append((Sentence(start, end, sentence.text[piece[0][0] : piece[-1][1]]), len(piece)))
     return fitted
 
 
+def build_documents(texts: list[str], tokenizer: Any, budget: int, overlap_tokens: int) -> list[Document]:
+    """`build_document` for many texts, with one tokenizer call for all their sentences (the fast path)."""
+    split = [split_sentences(text) for text in texts]
+    offsets = _token_offsets(tokenizer, [s.text for sentences in split for s in sentences])
+    docs, first = [], 0
+    for text, sentences in zip(texts, split, strict=True):
+        own = offsets[first : first + len(sentences)]
+        first += len(sentences)
+        docs.append(_windowed(text, _fit_sentences(sentences, own, budget), budget, overlap_tokens))
+    return docs
+
+
 def build_document(text: str, tokenizer: Any, budget: int, overlap_tokens: int) -> Document:
     """Pack whole sentences into windows of at most `budget` tokens; consecutive windows share trailing
     sentences worth up to `overlap_tokens`, so no sentence loses its context at a cut."""
-    fitted = _fit_sentences(tokenizer, split_sentences(text), budget)
+    sentences = split_sentences(text)
+    fitted = _fit_sentences(sentences, _token_offsets(tokenizer, [s.text for s in sentences]), budget)
+    return _windowed(text, fitted, budget, overlap_tokens)
+
+
+def _windowed(text: str, fitted: list[tuple[Sentence, int]], budget: int, overlap_tokens: int) -> Document:
     sentences = tuple(s for s, _ in fitted)
     counts = [n for _, n in fitted]
     if not sentences:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -45,6 +47,26 @@ def fit_temperature(logits: np.ndarray, gold: np.ndarray) -> float:
     return best_t
 
 
+def fit_stance_bias(probs: np.ndarray, gold: np.ndarray) -> tuple[float, ...]:
+    """Per-label offsets on log-probabilities that maximise dev macro-F1 (the last label stays at 0).
+
+    Class imbalance (most passages are neutral toward most targets) pulls argmax toward the majority label;
+    the offsets undo that for the decision, the way per-frame thresholds do for frames."""
+    n_labels = probs.shape[1]
+    if len(gold) < 20 or n_labels < 2:
+        return ()
+    logs = np.log(np.clip(probs, 1e-12, 1.0))
+    grid = np.arange(-1.0, 1.01, 0.25)
+    best, best_f1 = np.zeros(n_labels), -1.0
+    for offsets in itertools.product(grid, repeat=n_labels - 1):
+        bias = np.array([*offsets, 0.0])
+        f1 = f1_score(gold, np.argmax(logs + bias, axis=1), average="macro", zero_division=0)
+        # prefer smaller offsets among ties: they move fewer dev decisions
+        if f1 > best_f1 + 1e-9 or (abs(f1 - best_f1) <= 1e-9 and np.abs(bias).sum() < np.abs(best).sum()):
+            best, best_f1 = bias, f1
+    return tuple(float(b) for b in best)
+
+
 def fit_calibration(
     frame_names: list[str],
     frame_logits: np.ndarray,
@@ -59,4 +81,8 @@ def fit_calibration(
         calibrated = 1 / (1 + np.exp(-(frame_logits[:, j] * platt[name][0] + platt[name][1])))
         thresholds[name] = best_threshold(calibrated, frame_gold[:, j])
     temperature = fit_temperature(stance_logits, stance_gold) if len(stance_gold) else 1.0
-    return Calibration(platt, thresholds, temperature)
+    bias: tuple[float, ...] = ()
+    if len(stance_gold):
+        probs = Calibration(stance_temperature=temperature).stance_scores(stance_logits)
+        bias = fit_stance_bias(probs, stance_gold)
+    return Calibration(platt, thresholds, temperature, bias)

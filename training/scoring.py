@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from model.artifact import NetworkSpec
 from model.calibration import Calibration
-from model.inference import make_documents, score_documents
-from model.network import FrameStanceNet
+from model.inference import ScoringNet, make_documents, score_documents
 from model.scheme import Scheme
 from training.evaluation import frame_metrics, stance_metrics
 from training.examples import Example
@@ -34,19 +34,23 @@ def frame_gold(scheme: Scheme, examples: list[Example]) -> np.ndarray:
 
 
 def collect_raw(
-    net: FrameStanceNet,
+    net: ScoringNet,
     tokenizer: Any,
     spec: NetworkSpec,
     scheme: Scheme,
     examples: list[Example],
     batch_size: int = 64,
 ) -> RawOutputs:
-    was_training = net.training
-    net.eval()
+    """`net` is the torch network being trained or any other backend (ONNX Runtime) of the same version."""
+    module = net if isinstance(net, torch.nn.Module) else None
+    was_training = module.training if module is not None else False
+    if module is not None:
+        module.eval()
     docs = make_documents([ex.text for ex in examples], tokenizer, spec, scheme.has_stance)
     targets = [list(ex.stance) if scheme.has_stance else [] for ex in examples]
     raw = score_documents(net, tokenizer, spec, docs, targets, batch_size, evidence=False)
-    net.train(was_training)
+    if module is not None:
+        module.train(was_training)
     labelled = [i for i, ex in enumerate(examples) if ex.frames_labelled and scheme.has_frames]
     n_frames, n_stance = len(scheme.frames), len(scheme.stance_labels)
     stance_logits, stance_gold, stance_targets = [], [], []
@@ -73,10 +77,11 @@ def metrics_from_raw(raw: RawOutputs, calibration: Calibration, scheme: Scheme) 
         out["frames"] = frame_metrics(names, raw.frame_gold, predicted, scores)
     if len(raw.stance_gold):
         probs = calibration.stance_scores(raw.stance_logits)
+        decided = calibration.stance_decision(probs)
         labels = list(scheme.stance_labels)
         records = [
-            (t, labels[g], labels[int(np.argmax(p))], float(p.max()))
-            for t, g, p in zip(raw.stance_targets, raw.stance_gold, probs, strict=True)
+            (t, labels[g], labels[int(d)], float(p[d]))
+            for t, g, p, d in zip(raw.stance_targets, raw.stance_gold, probs, decided, strict=True)
         ]
         out["stance"] = stance_metrics(labels, records)
     return out

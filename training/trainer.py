@@ -89,6 +89,14 @@ class _Batcher:
             ids = sorted(self.rng.sample(ids, self.config.max_train_windows))
         return ids
 
+    def _stance_pairs(self, doc: int) -> list[tuple[str, str]]:
+        """The (target, label) pairs trained this step; a random subset when passages carry many targets."""
+        pairs = sorted(self.examples[doc].stance.items())
+        limit = self.config.stance_pairs_per_example
+        if limit and len(pairs) > limit:
+            pairs = self.rng.sample(pairs, limit)
+        return pairs
+
     def loss(self, rows: list[int]) -> torch.Tensor:
         total = torch.zeros(())
         framed = [d for d in rows if self.examples[d].frames_labelled and self.docs[d].windows]
@@ -100,7 +108,7 @@ class _Batcher:
             index = torch.tensor([local[r.doc] for r in refs])
             doc_logits = aggregate_windows(logits, index, len(framed), self.spec.aggregation)
             total = total + self.bce(doc_logits, self.gold[framed])
-        pairs = [(d, t, lab) for d in rows if self.docs[d].windows for t, lab in self.examples[d].stance.items()]
+        pairs = [(d, t, lab) for d in rows if self.docs[d].windows for t, lab in self._stance_pairs(d)]
         if self.scheme.has_stance and pairs:
             refs, targets, owner = [], [], []
             for k, (d, target, _) in enumerate(pairs):

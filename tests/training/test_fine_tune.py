@@ -31,6 +31,7 @@ def tiny_config(encoder: Path, **changes: object) -> TrainingConfig:
         threads=1,
         patience=100,
         warmup_ratio=0.0,
+        stance_pairs_per_example=0,
     )
     return TrainingConfig.from_dict({**base, **changes})
 

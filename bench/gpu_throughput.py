@@ -1,0 +1,136 @@
+"""Passages per second of framelens on a GPU: bf16 encoder, length-sorted batches, tokenization overlapped.
+
+    python bench/gpu_throughput.py                                # active version, 20,000 passages, CUDA
+    python bench/gpu_throughput.py --encoder all-MiniLM-L6-v2     # no trained version needed (random heads)
+    python bench/gpu_throughput.py --device cpu --count 64        # smoke check anywhere
+
+Passages of about 170 word pieces are cut from the Narrative Frames articles. Rows, each timed after a warm-up:
+  framelens     Predictor.classify(frames only, no evidence) with prefetch: documents and tokens for the next
+                batch are prepared on CPU threads while the GPU runs the current one.
+  no prefetch   the same, tokenizing in line (what the prefetch buys).
+  model only    the forward pass alone on pre-tokenized, length-sorted batches: the ceiling for this GPU.
+Speed does not depend on training, so --encoder measures an untrained network of the same shape.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "true")  # bulk tokenization may use every core here
+
+SCHEME = Path(__file__).resolve().parents[1] / "seeds" / "schemes" / "ukraine-war.json"
+
+
+def predictor_for(args: argparse.Namespace) -> Any:
+    from model.artifact import Artifact, NetworkSpec, build_network
+    from model.calibration import Calibration
+    from model.encoders import resolve_encoder
+    from model.predictor import Predictor
+    from model.scheme import Scheme
+
+    if args.encoder:
+        scheme = Scheme.load(SCHEME)
+        spec = NetworkSpec(args.encoder, max_length=256)
+        net, tokenizer = build_network(resolve_encoder(args.encoder), scheme, spec)
+        artifact = Artifact(net, tokenizer, scheme, spec, Calibration(), {})
+        return Predictor(artifact, version=f"untrained {args.encoder}", device=args.device)
+    from bench.backends import active_version
+
+    version_dir = args.version_dir or active_version(Path(os.environ.get("FRAMELENS_HOME", "models")))
+    return Predictor.load(version_dir, device=args.device)
+
+
+def timed(run: Any, texts: list[str]) -> float:
+    import torch
+
+    run(texts[: min(len(texts), 512)])  # warm-up: kernels, allocator, autotuning
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    began = time.perf_counter()
+    run(texts)
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return len(texts) / (time.perf_counter() - began)
+
+
+def model_only(predictor: Any, texts: list[str]) -> float:
+    """Forward passes alone, on batches tokenized beforehand (the GPU's own limit for this model)."""
+    import torch
+
+    from model.encoding import WindowRef, encode
+    from model.inference import make_documents
+
+    a = predictor.artifact
+    docs = make_documents(texts, a.tokenizer, a.spec, with_stance=False)
+    refs = sorted(
+        (WindowRef(d, w) for d, doc in enumerate(docs) for w in range(len(doc.windows))),
+        key=lambda r: len(docs[r.doc].window_text(docs[r.doc].windows[r.window])),
+    )
+    size = predictor.batch_size
+    batches = [
+        encode(a.tokenizer, docs, refs[i : i + size], a.spec.max_length, None, False) for i in range(0, len(refs), size)
+    ]
+    device = predictor.net.device
+    moved = [{k: v.to(device) for k, v in b.tensors.items()} for b in batches]
+
+    def run(_: list[str]) -> None:
+        with torch.inference_mode():
+            for batch in moved:
+                predictor.net.frames(batch)
+
+    return timed(run, texts)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version-dir", type=Path, default=None, help="a model version (default: the active one)")
+    parser.add_argument("--encoder", default=None, help="measure an untrained network on this encoder instead")
+    parser.add_argument("--device", default=None, help="cuda (default when present) or cpu")
+    parser.add_argument("--count", type=int, default=20000, help="passages (default 20,000)")
+    parser.add_argument("--tokens", type=int, default=190, help="passage budget in word pieces (mean ~170)")
+    parser.add_argument("--batch-size", type=int, default=None, help="windows per forward pass (GPU default 256)")
+    parser.add_argument("--articles", type=Path, default=None, help="narrative-frames-2023 articles.jsonl")
+    args = parser.parse_args()
+
+    import torch
+
+    from bench.corpus import ARTICLES, cut_passages, read_articles
+
+    predictor = predictor_for(args)
+    if args.batch_size:
+        predictor.batch_size = args.batch_size
+    a = predictor.artifact
+    texts = cut_passages(read_articles(args.articles or ARTICLES), a.tokenizer, args.tokens, args.count)
+    mean_tokens = sum(len(ids) for ids in a.tokenizer(texts[:2000])["input_ids"]) / min(len(texts), 2000)
+    name = torch.cuda.get_device_name() if predictor.device == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
+    print(
+        f"{predictor.version} on {name}; {len(texts)} passages, mean {mean_tokens:.0f} tokens; "
+        f"batch {predictor.batch_size}, bf16 {getattr(predictor.net, 'bf16', False)}",
+        flush=True,
+    )
+
+    def classify(chunk: list[str]) -> None:
+        predictor.classify(chunk, targets=[], evidence=False)
+
+    rows = {}
+    predictor.prefetch = True
+    rows["framelens"] = timed(classify, texts)
+    predictor.prefetch = False
+    rows["no prefetch"] = timed(classify, texts)
+    rows["model only"] = model_only(predictor, texts)
+    print(f"\n{'':<12} {'passages/s':>11}")
+    for label, speed in rows.items():
+        print(f"{label:<12} {speed:>11,.0f}")
+    if predictor.device == "cuda":
+        print(f"\npeak GPU memory {torch.cuda.max_memory_allocated() / 2**30:.1f} GiB; target >= 10,000 passages/s")
+
+
+if __name__ == "__main__":
+    main()

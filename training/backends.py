@@ -1,0 +1,162 @@
+"""Backend parity: does ONNX Runtime (fp32, int8) score a version like torch does, and which backend is fastest?
+
+`check_parity` exports the version's ONNX graphs if needed, compares each backend with torch on fixed passages
+(largest score difference) and on the version's dev split (frames and stance macro-F1), times each, and writes
+<version>/onnx/parity.json. `choose_backend` returns the fastest backend that passed, loaded."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from model.backends import BACKENDS, ONNX_FP32, ONNX_INT8, PARITY, TORCH, fastest_passing, read_parity, select_device
+from model.errors import FramelensError
+from model.onnx_backend import ONNX_DIR, ensure_exported
+from model.predictor import Predictor
+from training.examples import Example, fingerprint, load_examples
+from training.scoring import collect_raw, metrics_from_raw
+from training.splits import split_examples
+
+# Largest allowed |score - torch score| over the fixed passages (calibrated frame scores and stance
+# probabilities), and largest allowed drop in dev macro-F1 (frames, and stance where present).
+MAX_SCORE_DIFF = {ONNX_FP32: 1e-3, ONNX_INT8: 0.1}
+MAX_F1_DROP = 0.01
+
+FIXED_PASSAGES = [
+    "Kyiv and Moscow rule out a ceasefire as Western aid stalls in Congress.",
+    "A new weapons package arrived as allies pledged more ammunition and air defence for the front.",
+    "Civilians fled the shelled city overnight; refugees crossed the border with what they could carry.",
+    "Diplomats met in Geneva to discuss a peace settlement, but neither side would give up territory.",
+    "Energy prices rose again as sanctions bit, and farmers said grain exports had halved since spring.",
+    "Parliament debated the aid bill for a third day; the opposition called it a blank cheque.",
+    "NATO leaders promised to stand together, while the Kremlin warned of consequences for any escalation.",
+    "Officials reported the figures without comment.",
+    "The general said the counteroffensive had stalled. Soldiers described exhaustion after months in the "
+    "trenches. At home, fewer people followed the news from the front, and polls showed support for talks "
+    "rising. " * 6,
+]
+
+
+def dev_examples(version_dir: Path, scheme: Any) -> tuple[list[Example], dict[str, Any]]:
+    """The version's dev split, from the data files its metadata names (when they are still there)."""
+    meta = json.loads((version_dir / "metadata.json").read_text(encoding="utf-8"))
+    data = meta.get("data") or {}
+    files = [Path(f) for f in data.get("files", [])]
+    missing = [str(f) for f in files if not f.is_file()]
+    if not files or missing:
+        return [], {"n": 0, "skipped": f"data files not found: {missing or 'none recorded'}"}
+    examples = [ex for f in files for ex in load_examples(f, scheme)]
+    dev = split_examples(examples)["dev"]
+    same = data.get("fingerprint") in (None, fingerprint(examples))
+    return dev, {"n": len(dev), "files": [str(f) for f in files], "same_data_as_training": same}
+
+
+def _scores(predictor: Predictor, texts: list[str]) -> np.ndarray:
+    """Every calibrated number a user sees for `texts`, flattened: frame scores and stance probabilities."""
+    values: list[float] = []
+    for prediction in predictor.classify(texts, evidence=False):
+        values += [f.score for f in prediction.frames]
+        values += [p for s in prediction.stance.values() for p in s.scores.values()]
+    return np.asarray(values, dtype=np.float64)
+
+
+def _dev_metrics(predictor: Predictor, dev: list[Example]) -> tuple[dict[str, float], float]:
+    """Frames / stance macro-F1 on dev, and passages per second while computing them (the speed recorded)."""
+    a = predictor.artifact
+    began = time.perf_counter()
+    raw = collect_raw(predictor.net, a.tokenizer, a.spec, a.scheme, dev, predictor.batch_size)
+    seconds = time.perf_counter() - began
+    metrics = metrics_from_raw(raw, a.calibration, a.scheme)
+    figures = {}
+    if metrics.get("frames"):
+        figures["frames_macro_f1"] = float(metrics["frames"]["macro_f1"])
+    if metrics.get("stance"):
+        figures["stance_macro_f1"] = float(metrics["stance"]["all"]["macro_f1"])
+    return figures, len(dev) / max(seconds, 1e-9)
+
+
+def _timed(predictor: Predictor, texts: list[str]) -> float:
+    began = time.perf_counter()
+    predictor.classify(texts, evidence=False)
+    return len(texts) / max(time.perf_counter() - began, 1e-9)
+
+
+def check_parity(
+    version_dir: Path,
+    backends: tuple[str, ...] = (ONNX_FP32, ONNX_INT8),
+    threads: int | None = None,
+    device: str | None = None,
+) -> dict[str, Any]:
+    """Compare each backend with torch, record the result in <version>/onnx/parity.json, and return it."""
+    version_dir = Path(version_dir)
+    try:
+        manifest, export_error = ensure_exported(version_dir, tuple(b for b in backends if b != TORCH)), None
+    except Exception as exc:  # read-only folder, an encoder the exporter cannot trace: torch it is
+        manifest, export_error = {}, f"export failed: {type(exc).__name__}: {exc}"
+    reference = Predictor.load(version_dir, backend=TORCH, threads=threads, device=device)
+    dev, dev_info = dev_examples(version_dir, reference.scheme)
+    texts = FIXED_PASSAGES + [ex.text for ex in dev[:64]]
+    record: dict[str, Any] = {
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "device": reference.device,
+        "threads": threads,
+        "passages": len(texts),
+        "dev": dev_info,
+        "rule": {"max_score_diff": MAX_SCORE_DIFF, "max_f1_drop": MAX_F1_DROP},
+        "backends": {},
+    }
+    base = _scores(reference, texts)  # also the warm-up before timing
+    base_dev: dict[str, float] = {}
+    for name in (TORCH, *backends):
+        entry: dict[str, Any]
+        try:
+            if name != TORCH and export_error:
+                raise FramelensError(export_error)
+            predictor = reference if name == TORCH else Predictor.load(version_dir, backend=name, threads=threads)
+            diff = float(np.abs(_scores(predictor, texts) - base).max()) if len(base) else 0.0
+            figures, speed = _dev_metrics(predictor, dev) if dev else ({}, _timed(predictor, FIXED_PASSAGES * 4))
+            base_dev = figures if name == TORCH else base_dev
+            drops = {k: base_dev[k] - v for k, v in figures.items() if k in base_dev}
+            entry = {"max_score_diff": diff, "dev": figures, "dev_f1_drop": drops, "passages_per_s": speed}
+            entry["passed"] = name == TORCH or (
+                diff <= MAX_SCORE_DIFF.get(name, 0.0) and all(d <= MAX_F1_DROP for d in drops.values())
+            )
+            if name != TORCH:
+                entry["sha256"] = manifest["files"][name]["sha256"]
+        except Exception as exc:  # a backend that cannot run simply does not pass
+            entry = {"passed": False, "error": f"{type(exc).__name__}: {exc}"}
+        record["backends"][name] = entry
+    path = version_dir / ONNX_DIR / PARITY
+    tmp = path.with_name(f".{PARITY}.{os.getpid()}-{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:  # a read-only version: the record still decides for this process
+        tmp.unlink(missing_ok=True)
+    return record
+
+
+def choose_backend(
+    version_dir: str | Path,
+    candidates: tuple[str, ...] = BACKENDS,
+    threads: int | None = None,
+    device: str | None = None,
+    recheck: bool = False,
+) -> tuple[str, Predictor]:
+    """The fastest of `candidates` that passed parity (checked now if never recorded for this device and thread
+    count, or if `recheck`), and a Predictor on it. Torch is the reference and always qualifies."""
+    path = Path(version_dir)
+    on = select_device(device).type
+    record = read_parity(path)
+    others = tuple(b for b in candidates if b != TORCH)
+    stale = record is None or record.get("device") != on or record.get("threads") != threads
+    if others and (recheck or stale or any(b not in (record or {}).get("backends", {}) for b in others)):
+        record = check_parity(path, others, threads, device)
+    name = fastest_passing(record, path, on, candidates)
+    return name, Predictor.load(path, backend=name, threads=threads, device=device)
