@@ -1,4 +1,4 @@
-"""The `framelens` command line: train, evaluate, cv, classify, models, serve."""
+"""The `framelens` command line: train, evaluate, cv, classify, models, serve, hash-key."""
 
 from __future__ import annotations
 
@@ -12,6 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import FramelensError
+from serve.batch_cli import add_batch_commands, cmd_report, cmd_score
+from serve.cli_retraining import COMMANDS as RETRAIN_COMMANDS
+from serve.cli_retraining import add_commands as add_retrain_commands
+from serve.cli_retraining import gate_line
 from serve.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # framelens never downloads: encoders ship in packages
@@ -132,6 +136,8 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
         figures = ", ".join(f"{k}={v:.3f}" for k, v in summary_line(metrics.get("test") or {}).items())
         mark = "*" if version == active else " "
         print(f"{mark} {version}  scheme={meta.get('scheme')}  {figures}")
+        if gate := gate_line(registry.path(version)):
+            print(gate)
     if not registry.versions():
         print(f"no model versions in {settings.home}")
     return 0
@@ -140,17 +146,37 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
+    from serve.logs import log_config
+
+    # Each worker process builds its app from the environment, so the options travel there.
     os.environ["FRAMELENS_HOME"] = str(settings.home)
     if args.version:
         os.environ["FRAMELENS_VERSION"] = args.version
+    if args.threads:
+        os.environ["FRAMELENS_THREADS"] = str(args.threads)
+    host, port = args.host or settings.host, args.port or settings.port
+    print(f"framelens API on http://{host}:{port} (docs at http://{host}:{port}/docs)", file=sys.stderr, flush=True)
     uvicorn.run(
         "serve.app:create_app",
         factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
-        workers=args.workers,
-        log_level="info",
+        host=host,
+        port=port,
+        workers=args.workers or settings.workers,
+        log_config=log_config(settings.log_level),
+        access_log=False,  # the app logs each request itself, with its request id
+        timeout_keep_alive=settings.keep_alive_s,
+        timeout_graceful_shutdown=30,
     )
+    return 0
+
+
+def cmd_hash_key(args: argparse.Namespace, settings: Settings) -> int:
+    from serve.auth import hash_key
+
+    key = args.key if args.key is not None else sys.stdin.readline().rstrip("\n")
+    if not key.strip():
+        raise FramelensError("give the API key to hash: framelens hash-key KEY (or pipe it on stdin)")
+    print(hash_key(key))
     return 0
 
 
@@ -174,6 +200,23 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     result = train_version([settings.seed_data], Scheme.load(settings.default_scheme), config, registry)
     print(text_table(result.metrics["test"], result.metrics["baseline"], title="test split:"))
     print(f"default model {result.version} trained in {time.monotonic() - began:.0f} s and activated")
+    return 0
+
+
+def cmd_agreement(args: argparse.Namespace, settings: Settings) -> int:
+    from model.scheme import Scheme
+    from training.agreement import agreement, load_double_annotation
+
+    result = agreement(load_double_annotation(args.file), Scheme.load(args.scheme))
+    print(
+        f"{result['n']} double-annotated passages; {result['disagreements']} disagreements, "
+        f"{result['adjudicated']} adjudicated"
+    )
+    print(f"{'label':<24} {'kappa':>6} {'agreement':>9}")
+    for kind in ("frames", "stance"):
+        for label, figures in result[kind].items():
+            name = label if kind == "frames" else f"stance {label}"
+            print(f"{name:<24} {figures['kappa']:>6.3f} {figures['agreement']:>9.3f}")
     return 0
 
 
@@ -214,13 +257,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("models", help="list model versions, or activate one (rollback / roll forward)")
     p.add_argument("action", nargs="?", choices=["list", "activate"], default="list")
     p.add_argument("version", nargs="?")
-    p = sub.add_parser("serve", help="run the HTTP API")
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--version")
+    p = sub.add_parser("serve", help="run the HTTP API (default 127.0.0.1:8000, docs at /docs)")
+    p.add_argument("--host", help="default: $FRAMELENS_HOST or 127.0.0.1")
+    p.add_argument("--port", type=int, help="default: $FRAMELENS_PORT or 8000")
+    p.add_argument("--workers", type=int, help="processes (default 1: one model copy, one batcher)")
+    p.add_argument("--version", help="serve this model version instead of the active one")
+    p.add_argument("--threads", type=int, help="torch threads per worker (default: $FRAMELENS_THREADS or 2)")
+    p = sub.add_parser("hash-key", help="print the SHA-256 hash of an API key, for FRAMELENS_API_KEY_HASHES")
+    p.add_argument("key", nargs="?", help="the key (read from stdin when left out)")
     p = sub.add_parser("bootstrap", help="train and activate the default model if none is active")
     p.add_argument("--force", action="store_true")
+    p = sub.add_parser("agreement", help="Cohen's kappa between two annotations of the same passages")
+    p.add_argument("file", help="JSONL rows with 'first' and 'second' label sets")
+    p.add_argument("--scheme", default="ukraine-war")
+    add_batch_commands(sub)
+    add_retrain_commands(sub)
     return parser
 
 
@@ -230,8 +281,13 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "cv": cmd_cv,
     "classify": cmd_classify,
     "models": cmd_models,
+    "agreement": cmd_agreement,
     "serve": cmd_serve,
+    "hash-key": cmd_hash_key,
     "bootstrap": cmd_bootstrap,
+    "score": cmd_score,
+    "report": cmd_report,
+    **RETRAIN_COMMANDS,
 }
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from model.scheme import SEEDS_DIR
@@ -13,17 +15,38 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FRAMELENS_", extra="ignore")
 
     home: Path = Path("models")  # the model registry: versions/ and active.json
-    threads: int = 2
+    threads: Annotated[int, Field(ge=1)] = 2  # torch intra-op threads
     host: str = "127.0.0.1"
     port: int = 8000
+    workers: Annotated[int, Field(ge=1)] = 1
+    # Longer than clients' idle-connection expiry (httpx: 5 s), so the server never closes a connection that a
+    # client is just reusing (that race shows up as a client-side read error under load).
+    keep_alive_s: Annotated[int, Field(ge=1)] = 30
     version: str | None = None  # serve this version instead of the active one
     # API keys for write routes, as SHA-256 hex digests (comma-separated); see `framelens hash-key`.
     api_key_hashes: str = ""
     require_key_for_reads: bool = False
-    max_text_chars: int = 100_000
-    max_texts: int = 64
-    max_body_bytes: int = 8_000_000
-    batch_max_size: int = 32
-    batch_max_wait_ms: float = 2.0
+    max_text_chars: Annotated[int, Field(ge=1)] = 100_000
+    max_texts: Annotated[int, Field(ge=1)] = 64
+    max_targets: Annotated[int, Field(ge=1)] = 16
+    max_body_bytes: Annotated[int, Field(ge=1)] = 8_000_000
+    batch_max_size: Annotated[int, Field(ge=1)] = 32  # texts per inference call
+    batch_max_wait_ms: Annotated[float, Field(ge=0)] = 2.0  # how long the first request of a batch waits for company
+    log_level: str = "info"
     seed_data: Path = SEEDS_DIR / "ukraine-war" / "passages.jsonl"
     default_scheme: str = "ukraine-war"
+    # Retraining: the promotion gate's tolerances (F1 may fall at most this much) and the suggestions pool.
+    gate_macro_tolerance: Annotated[float, Field(ge=0, le=1)] = 0.01
+    gate_frame_tolerance: Annotated[float, Field(ge=0, le=1)] = 0.05
+    suggest_pool: Path | None = None  # unlabelled passages (JSONL, CSV or text) that GET /v1/suggestions reads
+    suggest_max_pool: Annotated[int, Field(ge=1)] = 5000  # passages scored per suggestions request at most
+
+    # Scoring jobs (POST /v1/jobs): a job may name a server-side archive only under jobs_root (unset: uploads only);
+    # jobs, their uploads and results live in jobs_dir (default: HOME/jobs).
+    jobs_root: Path | None = None
+    jobs_dir: Path | None = None
+    jobs_chunk_size: Annotated[int, Field(ge=1)] = 64  # articles per chunk: the unit of progress and of resuming
+
+    @property
+    def key_hashes(self) -> frozenset[str]:
+        return frozenset(h.strip().lower() for h in self.api_key_hashes.split(",") if h.strip())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -66,7 +67,9 @@ def train_version(
     activate: bool = True,
     progress: bool = True,
     extra: list[Example] | None = None,
+    before_commit: Callable[[Path, Artifact, dict[str, list[Example]]], None] | None = None,
 ) -> TrainResult:
+    """`before_commit(staged folder, artifact, splits)` may add files (the gate's decision) before the rename."""
     examples = load_all(files, scheme) + list(extra or [])
     parts = split_examples(examples)
     if not parts["train"]:
@@ -108,6 +111,8 @@ def train_version(
         _write_json(staged / "metrics.json", metrics)
         _write_json(staged / "training_config.json", config.to_dict())
         (staged / "MODEL_CARD.md").write_text(render_model_card(meta, metrics), encoding="utf-8")
+        if before_commit is not None:
+            before_commit(staged, artifact, parts)
         path = registry.commit(staged, version)
     if activate:
         registry.activate(version)

@@ -1,0 +1,88 @@
+"""Dependencies of the routes, as `Annotated` aliases: settings, the served predictor, batcher, registry, keys."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+
+from model.predictor import Predictor
+from serve.auth import check_key, key_from_headers
+from serve.batcher import Batcher, ModelNotReady
+from serve.metrics import Metrics
+from serve.model_holder import ModelHolder
+from serve.settings import Settings
+from training.registry import Registry
+
+_bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer YOUR_KEY")
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: YOUR_KEY")
+
+
+def get_settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def get_holder(request: Request) -> ModelHolder:
+    holder: ModelHolder = request.app.state.holder
+    return holder
+
+
+def get_metrics(request: Request) -> Metrics:
+    metrics: Metrics = request.app.state.metrics
+    return metrics
+
+
+def get_batcher(request: Request) -> Batcher:
+    batcher: Batcher = request.app.state.batcher
+    return batcher
+
+
+def get_registry(request: Request) -> Registry:
+    registry: Registry = request.app.state.registry
+    return registry
+
+
+def get_activation_lock(request: Request) -> asyncio.Lock:
+    lock: asyncio.Lock = request.app.state.activation_lock
+    return lock
+
+
+def get_predictor(holder: Annotated[ModelHolder, Depends(get_holder)]) -> Predictor:
+    predictor = holder.current()
+    if predictor is None:
+        raise ModelNotReady(holder.problem or "the model is loading")
+    return predictor
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+HolderDep = Annotated[ModelHolder, Depends(get_holder)]
+MetricsDep = Annotated[Metrics, Depends(get_metrics)]
+BatcherDep = Annotated[Batcher, Depends(get_batcher)]
+RegistryDep = Annotated[Registry, Depends(get_registry)]
+ActivationLockDep = Annotated[asyncio.Lock, Depends(get_activation_lock)]
+PredictorDep = Annotated[Predictor, Depends(get_predictor)]
+
+
+def require_write_key(
+    settings: SettingsDep,
+    bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
+    api_key: Annotated[str | None, Security(_api_key)],
+) -> None:
+    check_key(settings, api_key or (bearer.credentials if bearer else None))
+
+
+def require_read_key(
+    settings: SettingsDep,
+    authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
+    x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
+) -> None:
+    """Reads are open unless FRAMELENS_REQUIRE_KEY_FOR_READS is set (then they take the same keys as writes)."""
+    if settings.require_key_for_reads:
+        check_key(settings, key_from_headers(authorization, x_api_key))
+
+
+WriteAccess = Depends(require_write_key)
+ReadAccess = Depends(require_read_key)

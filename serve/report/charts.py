@@ -1,0 +1,112 @@
+"""The report's PNG charts (matplotlib, Agg backend): each with a title, labelled axes and a legend."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display, safe in a server thread
+
+import matplotlib.pyplot as plt
+
+from serve.report.trends import Trends, periods, roll_up
+
+STANCE_COLOURS = {"favor": "#2e7d32", "against": "#c62828", "neutral": "#9e9e9e"}
+MAX_OUTLETS = 15
+DPI = 110
+
+
+def _save(fig: Any, path: Path) -> Path:
+    fig.savefig(path, dpi=DPI, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def _period_axis(ax: Any, period: str) -> None:
+    ax.set_xlabel("week (starting Monday)" if period == "week" else "month")
+    ax.grid(True, alpha=0.3)
+
+
+def frames_overall(t: Trends, path: Path) -> Path:
+    frames = sorted(t.frames, key=lambda f: t.frame_total[f])  # the most frequent on top
+    shares = [100 * t.frame_total[f] / max(t.articles, 1) for f in frames]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(frames) + 1.5))
+    bars = ax.barh(frames, shares, color="#1565c0")
+    ax.bar_label(bars, fmt="%.0f%%", padding=3)
+    ax.set_xlabel("share of articles with the frame (%)")
+    ax.set_ylabel("frame")
+    ax.set_xlim(0, max([*shares, 1]) * 1.15)
+    ax.set_title(f"How often each frame appears ({t.articles:,} articles)")
+    return _save(fig, path)
+
+
+def frames_over_time(t: Trends, period: str, path: Path) -> Path:
+    buckets = periods(t, period)
+    articles = roll_up(t.day_articles, period)
+    frames = roll_up(t.day_frames, period)
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(11, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}, constrained_layout=True
+    )
+    for frame in t.frames:
+        shares = [100 * frames.get(b, {}).get(frame, 0) / articles[b] if articles.get(b) else None for b in buckets]
+        top.plot(buckets, [float("nan") if s is None else s for s in shares], marker="o", markersize=3, label=frame)
+    top.set_ylabel("share of articles (%)")
+    top.set_title(f"Share of articles with each frame, by {period}")
+    top.legend(title="frame", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    top.grid(True, alpha=0.3)
+    width = 5 if period == "week" else 20
+    bottom.bar(buckets, [articles.get(b, 0) for b in buckets], width=width, color="#90a4ae", label="articles")
+    bottom.set_ylabel("articles")
+    bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    _period_axis(bottom, period)
+    fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+def frames_by_outlet(t: Trends, path: Path) -> Path:
+    outlets = [o for o, _ in t.outlet_articles.most_common(MAX_OUTLETS)]
+    grid = [[100 * t.outlet_frames[o][f] / t.outlet_articles[o] for f in t.frames] for o in outlets]
+    fig, ax = plt.subplots(figsize=(1.1 * len(t.frames) + 3, 0.45 * len(outlets) + 2))
+    image = ax.imshow(grid, cmap="Blues", vmin=0, vmax=100, aspect="auto")
+    for i, row in enumerate(grid):
+        for j, share in enumerate(row):
+            ax.text(j, i, f"{share:.0f}", ha="center", va="center", color="white" if share > 60 else "black")
+    ax.set_xticks(range(len(t.frames)), t.frames, rotation=35, ha="right")
+    ax.set_yticks(range(len(outlets)), [f"{o} ({t.outlet_articles[o]})" for o in outlets])
+    ax.set_xlabel("frame")
+    ax.set_ylabel("outlet (articles)")
+    more = f", top {MAX_OUTLETS} of {len(t.outlet_articles)}" if len(t.outlet_articles) > MAX_OUTLETS else ""
+    ax.set_title(f"Share of each outlet's articles with each frame (%{more})")
+    fig.colorbar(image, ax=ax, label="share of the outlet's articles (%)")
+    return _save(fig, path)
+
+
+def stance_over_time(t: Trends, period: str, path: Path) -> Path:
+    buckets = periods(t, period)
+    fig, axes = plt.subplots(
+        len(t.targets), 1, figsize=(11, 2.8 * len(t.targets) + 0.8), sharex=True, squeeze=False, constrained_layout=True
+    )
+    for ax, target in zip(axes[:, 0], t.targets, strict=True):
+        counts = roll_up(t.day_stance[target], period)
+        totals = [sum(counts.get(b, {}).values()) for b in buckets]
+        layers = [
+            [100 * counts.get(b, {}).get(label, 0) / n if n else 0.0 for b, n in zip(buckets, totals, strict=True)]
+            for label in t.stance_labels
+        ]
+        colours = [STANCE_COLOURS.get(label) for label in t.stance_labels]
+        ax.stackplot(_dates(buckets), layers, labels=t.stance_labels, colors=colours, alpha=0.85)
+        ax.set_ylim(0, 100)
+        ax.set_ylabel("share of articles (%)")
+        ax.set_title(f"Stance toward {target}, by {period}")
+        ax.legend(title="stance", loc="upper left", bbox_to_anchor=(1.01, 1.0))
+        ax.grid(True, alpha=0.3)
+    _period_axis(axes[-1, 0], period)
+    fig.autofmt_xdate()
+    return _save(fig, path)
+
+
+def _dates(buckets: list[dt.date]) -> list[dt.datetime]:
+    return [dt.datetime(b.year, b.month, b.day) for b in buckets]

@@ -1,0 +1,83 @@
+"""POST /v1/classify: frames, stance per target and evidence for one or many texts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse
+
+from model.predictor import Predictor
+from serve.batcher import Options
+from serve.deps import BatcherDep, PredictorDep, ReadAccess, SettingsDep
+from serve.errors import ApiError
+from serve.schemas import ClassifyRequest, ClassifyResponse, errors
+from serve.settings import Settings
+
+router = APIRouter(tags=["classify"])
+
+
+@router.post(
+    "/v1/classify",
+    response_model=ClassifyResponse,
+    dependencies=[ReadAccess],
+    responses=errors(400, 401, 403, 413, 415, 422, 503),
+    summary="Label passages with frames and stance, with evidence sentences",
+)
+async def classify(
+    body: ClassifyRequest, settings: SettingsDep, predictor: PredictorDep, batcher: BatcherDep
+) -> JSONResponse:
+    texts = body.all_texts
+    _check_texts(texts, settings, single=body.text is not None)
+    options = _options(body, settings, predictor)
+    results = await batcher.classify(texts, options)
+    payload = [_without_evidence(r.to_dict()) if not body.evidence else r.to_dict() for r in results]
+    return JSONResponse({"model_version": results[0].model_version, "results": payload})
+
+
+def _without_evidence(result: dict[str, Any]) -> dict[str, Any]:
+    # The core still fills frame evidence from placeholder scores when evidence is off; the API promises none.
+    for block in [*result["frames"], *result["stance"].values()]:
+        block["evidence"] = []
+    return result
+
+
+def _check_texts(texts: list[str], settings: Settings, single: bool) -> None:
+    if len(texts) > settings.max_texts:
+        raise ApiError(
+            413,
+            "too_many_texts",
+            f"{len(texts)} texts in one request; the limit is {settings.max_texts} (FRAMELENS_MAX_TEXTS): "
+            "send them in several requests",
+        )
+    for i, text in enumerate(texts):
+        where = "text" if single else f"texts[{i}]"
+        if len(text) > settings.max_text_chars:
+            raise ApiError(
+                413,
+                "text_too_long",
+                f"{where} has {len(text):,} characters; the limit is {settings.max_text_chars:,} "
+                "(FRAMELENS_MAX_TEXT_CHARS): split it into several texts",
+            )
+        if not text.strip():
+            raise ApiError(422, "empty_text", f"{where} is empty or only whitespace: send non-empty text")
+
+
+def _options(body: ClassifyRequest, settings: Settings, predictor: Predictor) -> Options:
+    targets = None
+    if body.targets is not None:
+        targets = tuple(dict.fromkeys(t.strip() for t in body.targets))
+        if "" in targets:
+            raise ApiError(422, "empty_target", "a stance target is empty: name a country, policy or person")
+        if len(targets) > settings.max_targets:
+            raise ApiError(
+                422,
+                "too_many_targets",
+                f"{len(targets)} stance targets; the limit is {settings.max_targets} (FRAMELENS_MAX_TARGETS)",
+            )
+    frames = predictor.scheme.frame_names
+    unknown = sorted(set(body.thresholds or {}) - set(frames))
+    if unknown:
+        raise ApiError(422, "unknown_frame", f"thresholds name unknown frame(s) {unknown}; the frames are {frames}")
+    thresholds = tuple(sorted((body.thresholds or {}).items())) or None
+    return Options(targets=targets, evidence=body.evidence, thresholds=thresholds)

@@ -1,0 +1,229 @@
+"""Scoring jobs: POST /v1/jobs (upload or server path), GET /v1/jobs/{id}, GET .../results, DELETE cancels."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import StreamingResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from serve.deps import ReadAccess, SettingsDep, WriteAccess
+from serve.errors import ApiError
+from serve.jobs.schemas import JobOut, PathJob, job_out
+from serve.jobs.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UNFINISHED, Job, JobStore
+from serve.jobs.worker import JobWorker
+from serve.schemas import errors
+from serve.scoring.archives import ARCHIVE_SUFFIXES, FORMATS, TABLE_SUFFIXES, TEXT_SUFFIXES, kind_of
+from serve.scoring.output import errors_path
+from serve.settings import Settings
+from training.registry import Registry
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    jobs_dir = settings.jobs_dir or settings.home / "jobs"
+    store = JobStore(jobs_dir / "jobs.sqlite3")
+    worker = JobWorker(store, jobs_dir, Registry(settings.home), settings.jobs_chunk_size)
+    app.state.jobs, app.state.job_worker = store, worker
+    worker.start()  # jobs left unfinished by the last run resume
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(worker.stop)
+
+
+router = APIRouter(tags=["jobs"], lifespan=_lifespan)
+_SAFE = re.compile(r"[^A-Za-z0-9._-]")
+JobId = Annotated[str, PathParam(min_length=1, max_length=64, description="the id POST /v1/jobs answered")]
+UPLOADS = (*TABLE_SUFFIXES, *TEXT_SUFFIXES, *ARCHIVE_SUFFIXES)
+_BODY = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {
+                    "file": {"type": "string", "format": "binary", "description": FORMATS},
+                    "targets": {"type": "string", "description": "comma-separated stance targets"},
+                    "evidence": {"type": "boolean", "default": True},
+                },
+            }
+        },
+        "application/json": {"schema": PathJob.model_json_schema()},
+    },
+}
+
+
+def get_worker(request: Request) -> JobWorker:
+    worker: JobWorker = request.app.state.job_worker
+    return worker
+
+
+WorkerDep = Annotated[JobWorker, Depends(get_worker)]
+
+
+@router.post(
+    "/v1/jobs",
+    status_code=202,
+    response_model=JobOut,
+    dependencies=[WriteAccess],
+    responses=errors(400, 401, 403, 404, 413, 415, 422, 503),
+    openapi_extra={"requestBody": _BODY},
+    summary="Score an archive in the background: upload it (multipart 'file') or name a path under the jobs root",
+)
+async def create_job(request: Request, settings: SettingsDep, worker: WorkerDep) -> JobOut:
+    version = settings.version or Registry(settings.home).active()
+    if version is None:
+        raise ApiError(503, "model_not_ready", "no active model to score with: train or activate one first")
+    job_id = JobStore.new_id()
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("multipart/form-data"):
+        archive, name, options = await _upload(request, worker.folder(job_id), settings)
+    elif content_type.startswith("application/json"):
+        archive, name, options = _server_path(await request.body(), settings)
+    else:
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            'upload the archive as multipart/form-data (field "file"), or send JSON {"path": "…"} naming an '
+            "archive under the server's jobs root",
+        )
+    job = worker.store.create(archive, name, options, version, job_id)
+    worker.wake()
+    return job_out(job, None)
+
+
+async def _upload(request: Request, folder: Path, settings: Settings) -> tuple[Path, str, dict[str, Any]]:
+    try:
+        form = await request.form(max_files=1, max_fields=8)
+    except Exception as exc:  # Starlette raises several types for a malformed multipart body
+        raise ApiError(400, "bad_request", f"the multipart body cannot be read ({exc}): send a 'file' field") from exc
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile) or not upload.filename:
+        raise ApiError(422, "missing_file", "no file uploaded: send the archive in the multipart field 'file'")
+    name = Path(upload.filename.replace("\\", "/")).name
+    if kind_of(name) not in UPLOADS:
+        raise ApiError(415, "unsupported_archive", f"{name!r} is not an archive framelens reads: send {FORMATS}")
+    targets = form.get("targets")
+    chosen = [t.strip() for t in targets.split(",") if t.strip()] if isinstance(targets, str) else []
+    if len(chosen) > settings.max_targets or any(len(t) > 200 for t in chosen):
+        limit = f"at most {settings.max_targets} (FRAMELENS_MAX_TARGETS), each up to 200 characters"
+        raise ApiError(422, "too_many_targets", f"targets: send {limit}")
+    options = {
+        "targets": list(dict.fromkeys(chosen)) or None,
+        "evidence": str(form.get("evidence", "true")).lower() not in ("false", "0", "no"),
+    }
+    # Kept under its own name (made safe for the file system), so errors and ids read news.jsonl:12.
+    archive = folder / "upload" / _SAFE.sub("_", name)
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with archive.open("wb") as handle:
+        await asyncio.to_thread(shutil.copyfileobj, upload.file, handle)
+    await form.close()
+    return archive, name, options
+
+
+def _server_path(body: bytes, settings: Settings) -> tuple[Path, str, dict[str, Any]]:
+    try:
+        job = PathJob.model_validate_json(body)
+    except ValidationError as exc:
+        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
+    if settings.jobs_root is None:
+        raise ApiError(
+            403,
+            "path_jobs_disabled",
+            "this server takes no server-side paths: upload the archive, or start it with FRAMELENS_JOBS_ROOT set",
+        )
+    root = settings.jobs_root.resolve()
+    try:
+        archive = (root / job.path).resolve()  # an absolute path replaces root; resolving follows links
+    except (OSError, ValueError) as exc:
+        raise ApiError(422, "bad_path", f"{job.path!r} is not a usable path: {exc}") from exc
+    if not archive.is_relative_to(root):
+        raise ApiError(403, "path_outside_root", f"{job.path!r} is outside the jobs root: name a path under it")
+    if not archive.exists():
+        raise ApiError(404, "no_such_archive", f"nothing at {job.path!r} under the jobs root: check the path")
+    if archive.is_file() and kind_of(archive.name) not in UPLOADS:
+        raise ApiError(415, "unsupported_archive", f"{job.path!r} is not an archive framelens reads: use {FORMATS}")
+    if job.targets and len(job.targets) > settings.max_targets:
+        raise ApiError(422, "too_many_targets", f"targets: send at most {settings.max_targets} (FRAMELENS_MAX_TARGETS)")
+    options = {"targets": list(dict.fromkeys(t.strip() for t in job.targets or [] if t.strip())) or None}
+    return archive, archive.relative_to(root).as_posix() or ".", {**options, "evidence": job.evidence}
+
+
+def _job(worker: JobWorker, job_id: str) -> Job:
+    job = worker.store.get(job_id)
+    if job is None:
+        raise ApiError(404, "unknown_job", f"no job {job_id!r}: use the id that POST /v1/jobs answered")
+    return job
+
+
+def _errors_file(worker: JobWorker, job: Job) -> Path:
+    final = errors_path(worker.results(job.id))
+    return final if final.is_file() else worker.results(job.id).with_name("results.jsonl.partial") / "errors.jsonl"
+
+
+@router.get(
+    "/v1/jobs/{job_id}",
+    response_model=JobOut,
+    dependencies=[ReadAccess],
+    responses=errors(401, 403, 404, 422),
+    summary="A job's state, progress, counts and first errors",
+)
+def get_job(job_id: JobId, worker: WorkerDep) -> JobOut:
+    job = _job(worker, job_id)
+    return job_out(job, _errors_file(worker, job))
+
+
+@router.get(
+    "/v1/jobs/{job_id}/results",
+    dependencies=[ReadAccess],
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"application/x-ndjson": {"schema": {"type": "string"}}}},
+        **errors(401, 403, 404, 409, 422),
+    },
+    summary="The scored articles of a finished job, streamed as JSON Lines",
+)
+def job_results(job_id: JobId, worker: WorkerDep) -> StreamingResponse:
+    job = _job(worker, job_id)
+    path = worker.results(job.id)
+    if job.state != "done" or not path.is_file():
+        hint = "poll GET /v1/jobs/{id} until its state is done" if job.state in UNFINISHED else "it has no results"
+        raise ApiError(409, "job_not_done", f"job {job.id} is {job.state}: {hint}")
+    return StreamingResponse(_stream(path), media_type="application/x-ndjson")
+
+
+def _stream(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 16):
+            yield block
+
+
+@router.delete(
+    "/v1/jobs/{job_id}",
+    response_model=JobOut,
+    dependencies=[WriteAccess],
+    responses=errors(401, 403, 404, 422),
+    summary="Cancel a job and discard its files (a running job stops after its current chunk)",
+)
+def cancel_job(job_id: JobId, worker: WorkerDep) -> JobOut:
+    job = _job(worker, job_id)
+    message = "cancelled by DELETE"
+    # Each move is atomic, so a job the worker picks up meanwhile is caught by the second one.
+    if worker.store.move(job.id, CANCELLED, message, only_from=(QUEUED, DONE, FAILED)):
+        worker.discard(job.id)
+    else:  # running: the worker stops after its chunk and discards the files itself
+        worker.store.move(job.id, CANCELLED, message, only_from=(RUNNING,))
+    return job_out(_job(worker, job_id), None)

@@ -1,0 +1,67 @@
+"""LocalScorer: a chunk of records scored by a Predictor in this process (also what each Ray actor runs)."""
+
+from __future__ import annotations
+
+import logging
+
+from model.inference import make_documents
+from model.prediction import TextPrediction
+from model.predictor import Predictor
+from serve.scoring.engine import ScoredChunk, ScoreOptions
+from serve.scoring.records import Record
+from serve.scoring.rows import article_row, window_row
+
+log = logging.getLogger("framelens.scoring")
+
+
+class LocalScorer:
+    engine = "local"
+
+    def __init__(self, predictor: Predictor) -> None:
+        self.predictor = predictor
+
+    @property
+    def version(self) -> str:
+        return self.predictor.version
+
+    def score(self, records: list[Record], options: ScoreOptions) -> ScoredChunk:
+        chunk = ScoredChunk()
+        targets = list(options.targets) if options.targets is not None else None
+        try:
+            predictions: list[TextPrediction | Exception] = list(
+                self.predictor.classify([r.text for r in records], targets=targets, evidence=options.evidence)
+            )
+        except Exception:  # one record the model cannot read must not cost the chunk: find it
+            predictions = [self._one(r, targets, options.evidence) for r in records]
+        scored = []
+        for record, prediction in zip(records, predictions, strict=True):
+            if isinstance(prediction, Exception):
+                chunk.errors.append({"where": record.where, "id": record.id, "reason": f"not scored: {prediction}"})
+                continue
+            chunk.articles.append(article_row(record, prediction, options.evidence))
+            chunk.n_windows += prediction.windows
+            scored.append(record)
+        if options.windows and scored:
+            chunk.windows = self._window_rows(scored, targets)
+        return chunk
+
+    def _one(self, record: Record, targets: list[str] | None, evidence: bool) -> TextPrediction | Exception:
+        try:
+            return self.predictor.classify([record.text], targets=targets, evidence=evidence)[0]
+        except Exception as exc:
+            log.warning("record %s not scored: %s", record.where, exc)
+            return exc
+
+    def _window_rows(self, records: list[Record], targets: list[str] | None) -> list[dict[str, object]]:
+        """Each window the article was read in, scored on its own (its text is within one window's budget)."""
+        p = self.predictor
+        docs = make_documents([r.text for r in records], p.artifact.tokenizer, p.artifact.spec, p.scheme.has_stance)
+        spans = [(r, k, w.start, w.end) for r, d in zip(records, docs, strict=True) for k, w in enumerate(d.windows)]
+        if not spans:
+            return []
+        texts = [r.text[start:end] for r, _, start, end in spans]
+        predictions = p.classify(texts, targets=targets, evidence=False)
+        return [
+            window_row(record, k, start, end, prediction)
+            for (record, k, start, end), prediction in zip(spans, predictions, strict=True)
+        ]

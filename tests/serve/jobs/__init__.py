@@ -1,0 +1,1 @@
+"""Tests of serve/jobs and its routes: scoring jobs over HTTP."""

@@ -1,0 +1,1 @@
+"""Tests of serve/report: trend reports rendered and opened in headless Chromium."""

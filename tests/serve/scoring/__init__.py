@@ -1,0 +1,1 @@
+"""Tests of serve/scoring: readers, the resumable engine, outputs, the Ray engine."""

@@ -1,0 +1,124 @@
+"""Micro-batching: concurrent requests share calls, options never mix, errors and swaps stay with their request."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from model.errors import FramelensError
+from model.prediction import TextPrediction
+from serve.batcher import Batcher, ModelNotReady, Options
+from serve.model_holder import ModelHolder
+
+
+class FakePredictor:
+    """Echoes each text and its options back as a TextPrediction; records every call."""
+
+    def __init__(self, version: str = "fake-1", gate: threading.Event | None = None) -> None:
+        self.version = version
+        self.calls: list[tuple[list[str], dict[str, Any]]] = []
+        self.gate = gate
+        self.entered = threading.Event()
+
+    def classify(self, texts: list[str], **options: Any) -> list[TextPrediction]:
+        self.calls.append((list(texts), options))
+        self.entered.set()
+        if self.gate is not None:
+            self.gate.wait(10)
+        if any("boom" in t for t in texts):
+            raise FramelensError("boom is not a passage")
+        targets = options["targets"] or ["default"]
+        return [TextPrediction([], {f"{t}|{target}": None for target in targets}, 1, self.version) for t in texts]
+
+
+@pytest.fixture()
+def holder() -> ModelHolder:
+    return ModelHolder(FakePredictor())
+
+
+@pytest.fixture()
+def batcher(holder: ModelHolder) -> Iterator[Batcher]:
+    b = Batcher(holder, max_size=32, max_wait_ms=200)
+    b.start()
+    yield b
+    b.stop()
+
+
+def keys(prediction: TextPrediction) -> list[str]:
+    return list(prediction.stance)
+
+
+def test_concurrent_requests_share_calls_grouped_by_options(batcher: Batcher, holder: ModelHolder) -> None:
+    nato, plain = Options(targets=("NATO",)), Options()
+
+    async def main() -> list[list[TextPrediction]]:
+        jobs = [batcher.classify([f"a{i}", f"b{i}"], nato if i % 2 else plain) for i in range(6)]
+        return await asyncio.gather(*jobs)
+
+    answers = asyncio.run(main())
+    for i, answer in enumerate(answers):
+        target = "NATO" if i % 2 else "default"
+        assert [keys(p) for p in answer] == [[f"a{i}|{target}"], [f"b{i}|{target}"]], "results reach their request"
+    calls = holder.current().calls
+    assert len(calls) == 2, "six requests with two option sets make two inference calls"
+    for texts, options in calls:
+        assert len(texts) == 6 and len({t[1:] for t in texts}) == 3
+        assert options["targets"] in (["NATO"], None)
+
+
+def test_a_failing_request_does_not_fail_its_batch_mates(batcher: Batcher) -> None:
+    async def main() -> list[Any]:
+        jobs = [batcher.classify([text], Options()) for text in ("fine one", "boom", "fine two")]
+        return await asyncio.gather(*jobs, return_exceptions=True)
+
+    good, bad, other = asyncio.run(main())
+    assert isinstance(bad, FramelensError)
+    assert keys(good[0]) == ["fine one|default"] and keys(other[0]) == ["fine two|default"]
+
+
+def test_a_batch_in_flight_finishes_on_the_old_predictor_after_a_swap(holder: ModelHolder) -> None:
+    gate = threading.Event()
+    old = FakePredictor("old", gate)
+    holder.swap(old)
+    batcher = Batcher(holder, max_size=32, max_wait_ms=0)
+    batcher.start()
+
+    async def main() -> tuple[list[TextPrediction], list[TextPrediction]]:
+        first = asyncio.ensure_future(batcher.classify(["in flight"], Options()))
+        while not old.entered.is_set():
+            await asyncio.sleep(0.001)
+        holder.swap(FakePredictor("new"))
+        gate.set()
+        return await first, await batcher.classify(["after"], Options())
+
+    try:
+        before, after = asyncio.run(main())
+    finally:
+        batcher.stop()
+    assert before[0].model_version == "old" and after[0].model_version == "new"
+
+
+def test_no_model_means_not_ready() -> None:
+    batcher = Batcher(ModelHolder(), max_size=4, max_wait_ms=1)
+    with pytest.raises(ModelNotReady, match="loading"):
+        asyncio.run(batcher.classify(["text"], Options()))
+
+
+def test_a_request_bigger_than_a_batch_is_never_split(holder: ModelHolder) -> None:
+    batcher = Batcher(holder, max_size=2, max_wait_ms=50)
+    batcher.start()
+
+    async def main() -> list[list[TextPrediction]]:
+        return await asyncio.gather(batcher.classify(["x"] * 5, Options()), batcher.classify(["y"], Options()))
+
+    try:
+        big, small = asyncio.run(main())
+    finally:
+        batcher.stop()
+    assert len(big) == 5 and len(small) == 1
+    sizes = sorted(len(texts) for texts, _ in holder.current().calls)
+    assert sizes == [1, 5]

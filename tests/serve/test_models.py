@@ -1,0 +1,92 @@
+"""Model versions over HTTP: list with metrics, activate without downtime, readiness while nothing is served."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from tests.fixtures import TINY_SCHEME
+from tests.serve.conftest import PASSAGE, SECOND, auth, make_settings, serving
+from training.registry import Registry
+
+
+def test_models_lists_versions_with_metrics_and_marks_active_and_served(client: TestClient, first_version: str) -> None:
+    body = client.get("/v1/models").json()
+    assert body["active"] == body["served"] == first_version
+    listed = {v["version"]: v for v in body["versions"]}
+    assert set(listed) == {first_version, SECOND}
+    first = listed[first_version]
+    assert first["active"] and first["served"] and first["scheme"] == "tiny"
+    assert 0.0 <= first["metrics"]["frames_macro_f1"] <= 1.0
+    assert not listed[SECOND]["served"]
+
+
+def test_scheme_lists_the_served_labels_with_descriptions(client: TestClient, first_version: str) -> None:
+    body = client.get("/v1/scheme").json()
+    assert [f["name"] for f in body["frames"]] == TINY_SCHEME.frame_names
+    assert body["frames"][0]["description"] == "talks" and 0 < body["frames"][0]["threshold"] < 1
+    assert body["stance"]["labels"] == list(TINY_SCHEME.stance_labels)
+    assert body["stance"]["targets"] == ["Ukraine", "Russia"]
+    assert body["model_version"] == first_version
+
+
+def test_activation_swaps_the_model_while_requests_keep_succeeding(home: Path, first_version: str) -> None:
+    with serving(make_settings(home, batch_max_wait_ms=1)) as client:
+        seen: list[tuple[int, str | None]] = []
+        stop = threading.Event()
+
+        def hammer() -> None:
+            while not stop.is_set():
+                r = client.post("/v1/classify", json={"text": PASSAGE})
+                seen.append((r.status_code, r.json().get("model_version")))
+
+        workers = [threading.Thread(target=hammer) for _ in range(4)]
+        for w in workers:
+            w.start()
+        time.sleep(0.3)
+        swapped = client.post(f"/v1/models/{SECOND}/activate", headers=auth())
+        time.sleep(0.3)
+        stop.set()
+        for w in workers:
+            w.join()
+        assert swapped.status_code == 200
+        assert swapped.json() == {"active": SECOND, "served": SECOND, "previous": first_version}
+        assert seen and all(status == 200 for status, _ in seen), "no request failed during the swap"
+        assert {v for _, v in seen} <= {first_version, SECOND} and seen[-1][1] == SECOND
+        after = client.post("/v1/classify", json={"text": PASSAGE}).json()
+        assert after["model_version"] == SECOND
+        assert client.get("/readyz").json()["model_version"] == SECOND
+        assert f'framelens_model_info{{version="{SECOND}"}} 1.0' in client.get("/metrics").text
+    assert Registry(home).active() == SECOND, "the registry's active pointer moved too: a restart serves it"
+
+
+def test_unknown_version_is_404_and_nothing_changes(home: Path, first_version: str) -> None:
+    with serving(make_settings(home)) as client:
+        for name in ("v-none", "..", "%2e%2e%2fetc"):
+            response = client.post(f"/v1/models/{name}/activate", headers=auth())
+            assert response.status_code == 404, response.text
+        assert SECOND in client.post("/v1/models/v-none/activate", headers=auth()).json()["detail"]
+        assert client.get("/v1/models").json()["served"] == first_version
+    assert Registry(home).active() == first_version
+
+
+def test_without_a_model_the_service_is_alive_but_not_ready(tmp_path: Path) -> None:
+    with serving(make_settings(tmp_path / "empty"), ready=False) as client:
+        assert client.get("/healthz").json() == {"status": "ok"}
+        deadline = time.monotonic() + 10
+        while "no active model" not in client.get("/readyz").text and time.monotonic() < deadline:
+            time.sleep(0.02)
+        ready = client.get("/readyz")
+        assert ready.status_code == 503 and "framelens train" in ready.json()["detail"]
+        classify = client.post("/v1/classify", json={"text": PASSAGE})
+        assert classify.status_code == 503 and classify.json()["error"] == "model_not_ready"
+        assert client.get("/v1/models").json() == {"active": None, "served": None, "versions": []}
+
+
+def test_a_pinned_version_is_served_instead_of_the_active_one(home: Path, first_version: str) -> None:
+    with serving(make_settings(home, version=SECOND)) as client:
+        assert client.get("/readyz").json()["model_version"] == SECOND
+        assert client.get("/v1/models").json()["active"] == first_version
