@@ -162,7 +162,7 @@ def run_framelens(name: str, version_dir: Path, texts: list[str], threads: int, 
     from model.predictor import Predictor
 
     predictor = Predictor.load(version_dir, backend=name, threads=threads)
-    predictor.batch_size = batch_size
+    predictor.batch_size = batch_size or predictor.batch_size
     predictor.classify(texts[:16], targets=[], evidence=False)  # warm-up
     began = time.perf_counter()
     predictor.classify(texts, targets=[], evidence=False)
@@ -188,14 +188,14 @@ def worker(args: argparse.Namespace) -> None:
     print("RESULT " + json.dumps(result), flush=True)
 
 
-def prepare(version_dir: Path, threads: int) -> tuple[str, dict[str, Any]]:
+def prepare(version_dir: Path, threads: int, recheck: bool) -> tuple[str, dict[str, Any]]:
     """Export and parity-check before any timing (both cached beside the version); returns auto's pick."""
     from model.backends import read_parity, recorded_choice
     from training.backends import check_parity
 
     began = time.perf_counter()
     record = read_parity(version_dir)
-    if record is None or record.get("threads") != threads or record.get("device") != "cpu":
+    if recheck or record is None or record.get("threads") != threads or record.get("device") != "cpu":
         record = check_parity(version_dir, threads=threads, device="cpu")
         print(f"exported and parity-checked in {time.perf_counter() - began:.0f} s", file=sys.stderr)
     return recorded_choice(version_dir, "cpu"), record
@@ -207,10 +207,11 @@ def main() -> None:
     parser.add_argument("--version-dir", type=Path, default=None, help="a model version folder (default: active)")
     parser.add_argument("--limit", type=int, default=600, help="passages timed per system (default 600)")
     parser.add_argument("--threads", type=int, default=None, help="compute threads (default: every core)")
-    parser.add_argument("--batch-size", type=int, default=32, help="framelens windows per forward pass")
+    parser.add_argument("--batch-size", type=int, default=0, help="framelens windows per pass (default: its own)")
     parser.add_argument("--tokens", type=int, default=128, help="passage length in word pieces (at most)")
     parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"comma-separated subset of {SYSTEMS}")
     parser.add_argument("--articles", type=Path, default=None, help="narrative-frames-2023 articles.jsonl")
+    parser.add_argument("--recheck", action="store_true", help="run the parity check again (else: as recorded)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", default=None, help=argparse.SUPPRESS)
@@ -235,7 +236,7 @@ def main() -> None:
     passages = cut_passages(articles, tokenizer, args.tokens, max(MIN_CORPUS, args.limit))
     timed = passages[: args.limit]
     mean_tokens = sum(len(ids) for ids in tokenizer(timed)["input_ids"]) / len(timed)
-    auto, record = prepare(args.version_dir, args.threads)
+    auto, record = prepare(args.version_dir, args.threads, args.recheck)
     print(
         f"version {args.version_dir.name}; corpus {len(passages)} passages cut from the articles, "
         f"{len(timed)} timed per system (mean {mean_tokens:.0f} tokens with [CLS]/[SEP]); "

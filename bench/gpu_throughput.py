@@ -9,6 +9,8 @@ Passages of about 170 word pieces are cut from the Narrative Frames articles. Ro
                 batch are prepared on CPU threads while the GPU runs the current one.
   no prefetch   the same, tokenizing in line (what the prefetch buys).
   model only    the forward pass alone on pre-tokenized, length-sorted batches: the ceiling for this GPU.
+  host only     classify with a network that answers instantly: the ceiling of the CPU side (documents,
+                tokenization, formatting) in this process. framelens runs at about the lower of the two.
 Speed does not depend on training, so --encoder measures an untrained network of the same shape.
 """
 
@@ -88,6 +90,32 @@ def model_only(predictor: Any, texts: list[str]) -> float:
     return timed(run, texts)
 
 
+class InstantNet:
+    """A scoring network that costs nothing: what is left is the host's share of the work."""
+
+    def __init__(self, n_frames: int, n_stance: int) -> None:
+        self.n_frames, self.n_stance = n_frames, n_stance
+
+    def _out(self, batch: dict[str, Any], labels: int) -> Any:
+        import torch
+
+        from model.network import HeadOutput
+
+        rows, tokens = batch["input_ids"].shape
+        return HeadOutput(torch.zeros(rows, max(labels, 1)), torch.zeros(rows, tokens, max(labels, 1)))
+
+    def frames(self, batch: dict[str, Any]) -> Any:
+        return self._out(batch, self.n_frames)
+
+    def stance(self, batch: dict[str, Any]) -> Any:
+        return self._out(batch, self.n_stance)
+
+    def head_bias(self, head: str) -> Any:
+        import numpy as np
+
+        return np.zeros(max(self.n_frames if head == "frames" else self.n_stance, 1), dtype=np.float32)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version-dir", type=Path, default=None, help="a model version (default: the active one)")
@@ -125,6 +153,10 @@ def main() -> None:
     predictor.prefetch = False
     rows["no prefetch"] = timed(classify, texts)
     rows["model only"] = model_only(predictor, texts)
+    net, predictor.net = predictor.net, InstantNet(predictor.net.n_frames, predictor.net.n_stance)
+    predictor.prefetch = True
+    rows["host only"] = timed(classify, texts)
+    predictor.net = net
     print(f"\n{'':<12} {'passages/s':>11}")
     for label, speed in rows.items():
         print(f"{label:<12} {speed:>11,.0f}")

@@ -32,15 +32,30 @@ def _token_offsets(tokenizer: Any, texts: list[str]) -> list[list[tuple[int, int
     return [list(offsets) for offsets in encoded["offset_mapping"]]
 
 
+def _token_counts(tokenizer: Any, texts: list[str]) -> list[int]:
+    """Word pieces per text. Straight from the Rust tokenizer when there is one: no offsets and no Python lists,
+    whose conversion is otherwise most of the cost of building documents."""
+    backend = getattr(tokenizer, "backend_tokenizer", None)
+    if backend is None or not hasattr(backend, "encode_batch_fast"):
+        return [len(offsets) for offsets in _token_offsets(tokenizer, texts)]
+    if not texts:
+        return []
+    backend.no_truncation()  # the state a tokenizer(..., add_special_tokens=False) call would set
+    backend.no_padding()
+    return [len(encoding) for encoding in backend.encode_batch_fast(texts, add_special_tokens=False)]
+
+
 def _fit_sentences(
-    sentences: list[Sentence], offsets: list[list[tuple[int, int]]], budget: int
+    sentences: list[Sentence], counts: list[int], long_offsets: dict[int, list[tuple[int, int]]], budget: int
 ) -> list[tuple[Sentence, int]]:
-    """Pair each sentence with its token count, cutting any sentence longer than the budget into pieces."""
+    """Pair each sentence with its token count, cutting any sentence longer than the budget into pieces
+    (`long_offsets[i]`: the token offsets of sentence i, needed for those only)."""
     fitted: list[tuple[Sentence, int]] = []
-    for sentence, token_offsets in zip(sentences, offsets, strict=True):
-        if len(token_offsets) <= budget:
-            fitted.append((sentence, len(token_offsets)))
+    for i, (sentence, count) in enumerate(zip(sentences, counts, strict=True)):
+        if count <= budget:
+            fitted.append((sentence, count))
             continue
+        token_offsets = long_offsets[i]
         for first in range(0, len(token_offsets), budget):
             piece = token_offsets[first : first + budget]
             start = sentence.start + piece[0][0]
@@ -52,21 +67,21 @@ def _fit_sentences(
 def build_documents(texts: list[str], tokenizer: Any, budget: int, overlap_tokens: int) -> list[Document]:
     """`build_document` for many texts, with one tokenizer call for all their sentences (the fast path)."""
     split = [split_sentences(text) for text in texts]
-    offsets = _token_offsets(tokenizer, [s.text for sentences in split for s in sentences])
+    counts = _token_counts(tokenizer, [s.text for sentences in split for s in sentences])
     docs, first = [], 0
     for text, sentences in zip(texts, split, strict=True):
-        own = offsets[first : first + len(sentences)]
+        own = counts[first : first + len(sentences)]
         first += len(sentences)
-        docs.append(_windowed(text, _fit_sentences(sentences, own, budget), budget, overlap_tokens))
+        long = [i for i, n in enumerate(own) if n > budget]  # rare: only these need offsets, to be cut
+        offsets = dict(zip(long, _token_offsets(tokenizer, [sentences[i].text for i in long]), strict=True))
+        docs.append(_windowed(text, _fit_sentences(sentences, own, offsets, budget), budget, overlap_tokens))
     return docs
 
 
 def build_document(text: str, tokenizer: Any, budget: int, overlap_tokens: int) -> Document:
     """Pack whole sentences into windows of at most `budget` tokens; consecutive windows share trailing
     sentences worth up to `overlap_tokens`, so no sentence loses its context at a cut."""
-    sentences = split_sentences(text)
-    fitted = _fit_sentences(sentences, _token_offsets(tokenizer, [s.text for s in sentences]), budget)
-    return _windowed(text, fitted, budget, overlap_tokens)
+    return build_documents([text], tokenizer, budget, overlap_tokens)[0]
 
 
 def _windowed(text: str, fitted: list[tuple[Sentence, int]], budget: int, overlap_tokens: int) -> Document:
