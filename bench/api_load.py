@@ -38,7 +38,8 @@ class Run:
     seconds: float = 0.0
 
 
-def passages(path: Path | None, limit: int = 500) -> list[str]:
+def passages(path: Path | None, limit: int = 500, max_words: int | None = None) -> list[str]:
+    """Up to `limit` passages from the file (default: the seeds), of at most `max_words` words when given."""
     source = path or SEED_PASSAGES
     if not source.is_file():
         return FALLBACK
@@ -46,7 +47,9 @@ def passages(path: Path | None, limit: int = 500) -> list[str]:
     for line in source.read_text(encoding="utf-8").splitlines():
         if line.strip():
             record = json.loads(line) if line.lstrip().startswith("{") else {"text": line}
-            texts.append(str(record["text"]))
+            text = str(record["text"])
+            if max_words is None or len(text.split()) <= max_words:
+                texts.append(text)
         if len(texts) >= limit:
             break
     return texts or FALLBACK
@@ -101,7 +104,7 @@ def table(runs: list[Run]) -> str:
 
 
 async def bench(args: argparse.Namespace) -> list[Run]:
-    texts = passages(Path(args.file) if args.file else None)
+    texts = passages(Path(args.file) if args.file else None, max_words=args.max_words)
     headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
     async with httpx.AsyncClient(base_url=args.url, timeout=10.0) as http:
         ready = await http.get("/readyz")
@@ -123,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-seconds", type=float, default=600.0, help="stop a run after this long")
     parser.add_argument("--file", help="passages: JSON Lines with 'text' or plain lines (default: the seeds)")
     parser.add_argument("--key", help="API key, when the server keys its reading routes")
+    parser.add_argument("--max-words", type=int, help="only passages of at most this many words (short: 40)")
     args = parser.parse_args(argv)
     if urlsplit(args.url).hostname not in LOOPBACK:
         parser.error("this load test only runs against loopback (127.0.0.1, localhost or ::1)")

@@ -30,10 +30,18 @@ class NetworkSpec:
     target_reserve: int = 24
     aggregation: str = "max"
     dropout: float = 0.1
+    # Heads mode when non-empty: stance toward these targets comes out of the plain pass (see model.network).
+    stance_targets: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NetworkSpec:
-        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
+        known["stance_targets"] = tuple(known.get("stance_targets") or ())
+        return cls(**known)
+
+    @property
+    def paired_stance(self) -> bool:
+        return not self.stance_targets
 
 
 @dataclass
@@ -50,8 +58,13 @@ def build_network(encoder_dir: Path, scheme: Scheme, spec: NetworkSpec) -> tuple
     """A fresh network on a pretrained encoder (weights from safetensors only)."""
     tokenizer = AutoTokenizer.from_pretrained(str(encoder_dir))
     encoder = AutoModel.from_pretrained(str(encoder_dir), use_safetensors=True)
-    net = FrameStanceNet(encoder, len(scheme.frames), len(scheme.stance_labels), spec.dropout)
+    net = new_network(encoder, scheme, spec)
     return net, tokenizer
+
+
+def new_network(encoder: Any, scheme: Scheme, spec: NetworkSpec) -> FrameStanceNet:
+    n_stance = len(scheme.stance_labels)
+    return FrameStanceNet(encoder, len(scheme.frames), n_stance, spec.dropout, len(spec.stance_targets))
 
 
 def save_artifact(artifact: Artifact, directory: Path) -> None:
@@ -76,7 +89,7 @@ def load_artifact(directory: Path, weights: bool = True) -> Artifact:
     config = AutoConfig.from_pretrained(str(directory / "encoder"))
     with contextlib.nullcontext() if weights else torch.device("meta"):
         encoder = AutoModel.from_config(config)
-        net = FrameStanceNet(encoder, len(scheme.frames), len(scheme.stance_labels), spec.dropout)
+        net = new_network(encoder, scheme, spec)
     if weights:
         net.load_state_dict(load_file(str(directory / WEIGHTS)), strict=True)
     net.eval()

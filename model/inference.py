@@ -48,7 +48,9 @@ class DocumentScores:
 
 
 def make_documents(texts: list[str], tokenizer: Any, spec: NetworkSpec, with_stance: bool) -> list[Document]:
-    budget = spec.max_length - 2 - (spec.target_reserve + 1 if with_stance else 0)
+    """Windows sized for the model; room for a target is kept only where stance reads (target, text) pairs."""
+    paired = with_stance and spec.paired_stance
+    budget = spec.max_length - 2 - (spec.target_reserve + 1 if paired else 0)
     return build_documents(texts, tokenizer, budget, spec.overlap_tokens)
 
 
@@ -136,6 +138,8 @@ def score_documents(
     """Frame and stance logits for each document; `targets[i]` are the stance targets for document i.
     `prefetch` tokenizes the next batches on a background thread; the scores are the same either way."""
     n_frames, n_stance = net.n_frames, net.n_stance
+    fixed = [t for t in spec.stance_targets if n_stance]
+    n_plain = n_frames + len(fixed) * n_stance
     refs = [WindowRef(d, w) for d, doc in enumerate(docs) for w in range(len(doc.windows))]
     results = [
         DocumentScores(
@@ -145,30 +149,53 @@ def score_documents(
         )
         for doc in docs
     ]
-    if n_frames:
+    if n_plain:
         order = sorted(range(len(refs)), key=lambda i: _length(docs, refs[i]))
         chunks = [[refs[i] for i in order[k : k + batch_size]] for k in range(0, len(order), batch_size)]
         batches = ((chunk, encode(tokenizer, docs, chunk, spec.max_length, None, evidence)) for chunk in chunks)
         window_logits: list[list[np.ndarray]] = [[] for _ in docs]
+        sentence_plain = [np.full((len(doc.sentences), n_plain), np.nan) for doc in docs]
         bias = net.head_bias("frames")
         for batch_refs, enc, logits, token_logits in _run(
             net.frames, _prefetched(batches) if prefetch else batches, evidence
         ):
             for row, ref in enumerate(batch_refs):
-                window_logits[ref.doc].append(logits[row])
+                window_logits[ref.doc].append(logits[row, :n_plain])
                 if token_logits is not None:
-                    sent = sentence_logits(token_logits[row], enc.token_sentences[row], len(docs[ref.doc].sentences))
-                    best = results[ref.doc].sentence_frame_logits
-                    np.fmax(best, sent + bias, out=best)
+                    n_sent = len(docs[ref.doc].sentences)
+                    sent = sentence_logits(token_logits[row, :, :n_plain], enc.token_sentences[row], n_sent) + bias
+                    _keep_sentence_scores(sentence_plain[ref.doc], sent, n_frames)
         for d, logs in enumerate(window_logits):
-            if len(logs) == 1:
-                results[d].frame_logits = logs[0]
-            elif logs:
-                stacked = np.stack(logs)
-                results[d].frame_logits = stacked.max(0) if spec.aggregation == "max" else stacked.mean(0)
-    if n_stance:
-        _score_stance(net, tokenizer, spec, docs, targets, refs, results, batch_size, evidence, prefetch)
+            if not logs:
+                continue
+            stacked = np.stack(logs)
+            if n_frames:
+                frames = stacked[:, :n_frames]
+                results[d].frame_logits = frames.max(0) if spec.aggregation == "max" else frames.mean(0)
+                results[d].sentence_frame_logits = sentence_plain[d][:, :n_frames]
+            for target in targets[d]:  # in the order asked
+                if target not in fixed:
+                    continue
+                k = fixed.index(target)
+                cols = slice(n_frames + k * n_stance, n_frames + (k + 1) * n_stance)
+                results[d].stance_logits[target] = stacked[:, cols].mean(0)  # as paired stance: the mean
+                if evidence:
+                    results[d].sentence_stance_logits[target] = sentence_plain[d][:, cols]
+    paired_targets = [[t for t in ts if t not in fixed] for ts in targets]
+    if n_stance and any(paired_targets):
+        if not spec.paired_stance:
+            unknown = sorted({t for ts in paired_targets for t in ts})
+            raise ValueError(f"this network reads stance toward {list(fixed)} only, not {unknown}")
+        _score_stance(net, tokenizer, spec, docs, paired_targets, refs, results, batch_size, evidence, prefetch)
     return results
+
+
+def _keep_sentence_scores(best: np.ndarray, sent: np.ndarray, n_frames: int) -> None:
+    """A sentence read by several windows keeps its highest frame logits (the window that saw it best) and its
+    first window's stance logits, as paired stance does."""
+    np.fmax(best[:, :n_frames], sent[:, :n_frames], out=best[:, :n_frames])
+    unset = np.isnan(best[:, n_frames:])
+    best[:, n_frames:][unset] = sent[:, n_frames:][unset]
 
 
 def _score_stance(

@@ -1,4 +1,9 @@
-"""The network: one pretrained encoder, a multi-label frames head and a target-conditioned stance head.
+"""The network: one pretrained encoder, a multi-label frames head and a stance head.
+
+Stance is read one of two ways. With targets fixed by the scheme ("heads" mode: Ukraine, Russia), the plain
+pass over the text carries, after the frame logits, one block of stance logits per target: one encoder pass
+gives frames and every stance. With open-ended targets ("paired" mode: a claim per topic), the stance head
+reads a (target, text) pair, one pass per target.
 
 Both heads are linear maps of mean-pooled token states. Because the mean and the map commute, a window's
 logit is the average of its tokens' logits, so each sentence's share of the decision is exact and cheap:
@@ -21,12 +26,17 @@ class HeadOutput:
 
 
 class FrameStanceNet(nn.Module):
-    def __init__(self, encoder: PreTrainedModel, n_frames: int, n_stance: int, dropout: float = 0.1) -> None:
+    """`n_fixed_targets` > 0 selects heads mode: `frames()` then returns n_frames + n_fixed_targets * n_stance
+    columns (frames, then each target's stance labels) and the paired stance head goes unused."""
+
+    def __init__(
+        self, encoder: PreTrainedModel, n_frames: int, n_stance: int, dropout: float = 0.1, n_fixed_targets: int = 0
+    ) -> None:
         super().__init__()
         self.encoder = encoder
         hidden = int(encoder.config.hidden_size)
         self.dropout = nn.Dropout(dropout)
-        self.frames_head = nn.Linear(hidden, max(n_frames, 1))
+        self.frames_head = nn.Linear(hidden, max(n_frames + n_fixed_targets * n_stance, 1))
         self.stance_head = nn.Linear(hidden, max(n_stance, 1))
         self.n_frames = n_frames
         self.n_stance = n_stance

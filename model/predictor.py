@@ -128,6 +128,16 @@ class Predictor:
             if not isinstance(t, str) or not t.strip():
                 raise FramelensError("a stance target is empty: name a country, policy or person")
             cleaned.append(t.strip())
+        fixed = self.artifact.spec.stance_targets
+        if fixed:
+            by_name = {t.casefold(): t for t in fixed}
+            unknown = [t for t in cleaned if t.casefold() not in by_name]
+            if unknown:
+                raise FramelensError(
+                    f"this model was trained for stance toward {list(fixed)} only, not {unknown}; "
+                    "ask for those targets, or train with stance_mode 'paired' for open-ended targets"
+                )
+            cleaned = [by_name[t.casefold()] for t in cleaned]
         return list(dict.fromkeys(cleaned))
 
     def _format(

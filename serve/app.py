@@ -11,7 +11,6 @@ import torch
 from fastapi import FastAPI
 
 from model.errors import FramelensError
-from model.predictor import Predictor
 from serve.batcher import Batcher
 from serve.errors import install_error_handlers
 from serve.metrics import Metrics
@@ -35,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="framelens", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
     app.state.metrics = Metrics()
-    app.state.holder = ModelHolder()
+    app.state.holder = ModelHolder(backend=settings.backend, threads=settings.threads)
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
     for module in (classify, scheme, models, health, metrics, examples, train, suggestions, jobs):
@@ -79,7 +78,7 @@ async def _load_model(app: FastAPI) -> None:
                     f"no active model in {settings.home}: train one (`framelens train` or `make run`), "
                     "or set FRAMELENS_HOME to a registry that has one"
                 )
-            predictor = await asyncio.to_thread(Predictor.load, registry.path(version))
+            predictor = await asyncio.to_thread(holder.load, registry.path(version))
         except Exception as exc:
             log.error("no model served: %s", exc)
             holder.fail(str(exc))

@@ -21,6 +21,11 @@ def add_batch_commands(sub: Any) -> None:
     p.add_argument("--no-evidence", action="store_true", help="leave evidence sentences out (faster)")
     p.add_argument("--version", help="model version (default: the unfinished run's, else the active one)")
     p.add_argument("--threads", type=int, help="torch threads (default: $FRAMELENS_THREADS or 2)")
+    p.add_argument(
+        "--backend",
+        choices=["auto", "torch", "onnx-fp32", "onnx-int8"],
+        help="what scores (default: $FRAMELENS_BACKEND or auto, the fastest that passed parity; ray: torch)",
+    )
     p.add_argument("--chunk-size", type=int, help="articles per chunk, the unit of resuming (local 64, ray 1024)")
     p.add_argument("--max-chars", type=int, default=1_000_000, help="longer articles go to the errors file")
     p.add_argument("--overwrite", action="store_true", help="start over, discarding OUT and any unfinished run")
@@ -61,7 +66,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         max_chars=args.max_chars,
         overwrite=args.overwrite,
     )
-    scorer = _scorer(args, registry.path(version), threads)
+    scorer = _scorer(args, registry.path(version), threads, args.backend or settings.backend)
     bar = ProgressBar(enabled=not args.quiet)
     if resumed:
         print(f"resuming the unfinished run in {out}.partial (model {resumed})", file=sys.stderr, flush=True)
@@ -82,15 +87,17 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _scorer(args: argparse.Namespace, model_dir: Path, threads: int) -> Any:
+def _scorer(args: argparse.Namespace, model_dir: Path, threads: int, backend: str) -> Any:
     if args.engine == "ray":
         from serve.scoring.ray_engine import RayScorer
 
         return RayScorer(model_dir, workers=args.workers, threads=threads, address=args.ray_address)
-    from model.predictor import Predictor
+    from serve.model_holder import ModelHolder
     from serve.scoring.local import LocalScorer
 
-    return LocalScorer(Predictor.load(model_dir, threads=threads))
+    predictor = ModelHolder(backend=backend, threads=threads).load(model_dir)
+    print(f"scoring with model {predictor.version} on {predictor.backend}", file=sys.stderr, flush=True)
+    return LocalScorer(predictor)
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:

@@ -191,10 +191,8 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     if registry.active() and not args.force:
         print(f"default model ready: {registry.active()} in {settings.home}")
         return 0
-    print(
-        f"no active model in {settings.home}: training the default model from {settings.seed_data} …",
-        flush=True,
-    )
+    why = "--force" if registry.active() else f"no active model in {settings.home}"
+    print(f"{why}: training the default model from {settings.seed_data} …", flush=True)
     began = time.monotonic()
     config = TrainingConfig(threads=settings.threads)
     result = train_version([settings.seed_data], Scheme.load(settings.default_scheme), config, registry)

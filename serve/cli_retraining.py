@@ -40,13 +40,9 @@ def _read(path: str) -> str:
 
 def _store_items(settings: Settings, items: Any, scheme: Any, source: str) -> Any:
     from training.registry import Registry
-    from training.store import ExampleStore, recorded_files, reject_reserved_ids, seed_ids
+    from training.store import ExampleStore, check_against_active
 
-    registry = Registry(settings.home)
-    active = registry.active()
-    if active is not None:
-        files = recorded_files(registry.metadata(active))
-        reject_reserved_ids(items, seed_ids(files), source, "the id of a seed passage")
+    check_against_active(items, Registry(settings.home), source)
     return ExampleStore(settings.home).add(items, scheme, source)
 
 

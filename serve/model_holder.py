@@ -3,20 +3,38 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
+from pathlib import Path
 
+from model.backends import AUTO, TORCH
 from model.predictor import Predictor
 from serve.metrics import Metrics
+from training.backends import choose_backend
 from training.registry import Registry
+
+log = logging.getLogger("framelens.models")
 
 
 class ModelHolder:
-    """Callers take `current()` once per batch, so a swap lets in-flight work finish on the old predictor."""
+    """Callers take `current()` once per batch, so a swap lets in-flight work finish on the old predictor.
+    `backend` and `threads` say how `load` builds predictors ("auto": the fastest that passed parity)."""
 
-    def __init__(self, predictor: Predictor | None = None) -> None:
+    def __init__(self, predictor: Predictor | None = None, backend: str = TORCH, threads: int | None = None) -> None:
         self._predictor = predictor
         self._lock = threading.Lock()
         self.problem: str | None = "the model is loading"  # why nothing is served yet, for /readyz
+        self.backend = backend
+        self.threads = threads
+
+    def load(self, version_dir: Path) -> Predictor:
+        """A predictor for a version on the configured backend (blocking: call it off the event loop). With
+        "auto", the first load of a version exports it to ONNX and checks parity; later loads read the record."""
+        if self.backend != AUTO:
+            return Predictor.load(version_dir, backend=self.backend, threads=self.threads)
+        name, predictor = choose_backend(version_dir, threads=self.threads)
+        log.info("model %s scores with %s (the fastest backend that passed parity)", version_dir.name, name)
+        return predictor
 
     def current(self) -> Predictor | None:
         return self._predictor  # one attribute read: atomic under the GIL
@@ -45,7 +63,7 @@ async def activate_version(
     """Load `version` beside the served model, move the registry's active pointer, then swap it in: requests in
     flight finish on the old predictor. The activate route and retrain promotion both come through here."""
     async with lock:  # one activation at a time; requests keep flowing on the served predictor meanwhile
-        predictor = await asyncio.to_thread(Predictor.load, registry.path(version))
+        predictor = await asyncio.to_thread(holder.load, registry.path(version))
         await asyncio.to_thread(registry.activate, version)
         previous = holder.swap(predictor)
         metrics.set_version(predictor.version)

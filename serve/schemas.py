@@ -132,6 +132,7 @@ class VersionOut(_Body):
 class ModelsOut(_Body):
     active: str | None
     served: str | None
+    backend: str | None = Field(None, description="what scores the served version: torch, onnx-fp32 or onnx-int8")
     versions: list[VersionOut]
 
 

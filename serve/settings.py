@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,7 +15,10 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="FRAMELENS_", extra="ignore")
 
     home: Path = Path("models")  # the model registry: versions/ and active.json
-    threads: Annotated[int, Field(ge=1)] = 2  # torch intra-op threads
+    threads: Annotated[int, Field(ge=1)] = 2  # torch / ONNX Runtime intra-op threads
+    # What scores: "auto" is the fastest backend that passed the version's parity check against torch (checked
+    # and recorded beside the version on first use); or "torch", "onnx-fp32", "onnx-int8".
+    backend: Literal["auto", "torch", "onnx-fp32", "onnx-int8"] = "auto"
     host: str = "127.0.0.1"
     port: int = 8000
     workers: Annotated[int, Field(ge=1)] = 1

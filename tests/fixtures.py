@@ -94,6 +94,11 @@ def build_tiny_encoder(directory: Path, texts: list[str]) -> Path:
         max_position_embeddings=256,
     )
     directory.mkdir(parents=True, exist_ok=True)
-    BertModel(config).save_pretrained(str(directory))
+    import torch
+
+    with torch.random.fork_rng():  # the same random encoder every session: thresholds in tests must not be luck
+        torch.manual_seed(1234)
+        encoder = BertModel(config)
+    encoder.save_pretrained(str(directory))
     tokenizer.save_pretrained(str(directory))
     return directory

@@ -24,8 +24,10 @@ from training.scoring import collect_raw, metrics_from_raw
 from training.splits import split_examples
 
 # Largest allowed |score - torch score| over the fixed passages (calibrated frame scores and stance
-# probabilities), and largest allowed drop in dev macro-F1 (frames, and stance where present).
-MAX_SCORE_DIFF = {ONNX_FP32: 1e-3, ONNX_INT8: 0.1}
+# probabilities), and largest allowed drop in dev macro-F1 (frames, and stance where present). For int8 the
+# score bound only catches a broken graph (quantization moves single scores by up to ~0.15 on MiniLM); whether
+# its decisions hold is what the F1 bound checks.
+MAX_SCORE_DIFF = {ONNX_FP32: 1e-3, ONNX_INT8: 0.2}
 MAX_F1_DROP = 0.01
 
 FIXED_PASSAGES = [

@@ -14,7 +14,7 @@ from model.errors import FramelensError
 @dataclass(frozen=True)
 class TrainingConfig:
     init_from: str = DEFAULT_ENCODER  # an encoder name or directory, "active", or a model version id
-    epochs: int = 5
+    epochs: int = 6
     learning_rate: float = 2e-4
     head_learning_rate: float = 4e-3
     batch_size: int = 16
@@ -30,13 +30,19 @@ class TrainingConfig:
     # Each stance target costs one more encoder pass per passage; sampling one per step halves the cost of
     # training on two-target data while every pair is still seen about epochs/2 times. 0 trains all pairs.
     stance_pairs_per_example: int = 1
-    stance_weight: float = 1.0
+    # "heads": stance toward the scheme's own targets read from the plain pass (one encoder pass per passage for
+    # frames and every target); "paired": a (target, text) pass per target, for open-ended targets; "auto": heads
+    # when every labelled target is one of the scheme's targets.
+    stance_mode: str = "auto"
+    stance_weight: float = 0.5
     dropout: float = 0.1
     max_pos_weight: float = 8.0
     threads: int = 2
     eval_batch_size: int = 64
 
     def __post_init__(self) -> None:
+        if self.stance_mode not in ("auto", "heads", "paired"):
+            raise FramelensError(f"stance_mode must be 'auto', 'heads' or 'paired', got {self.stance_mode!r}")
         if self.aggregation not in ("max", "mean"):
             raise FramelensError(f"aggregation must be 'max' or 'mean', got {self.aggregation!r}")
         if self.epochs < 1 or self.batch_size < 1:

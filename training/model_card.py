@@ -7,6 +7,15 @@ from typing import Any
 from training.tables import markdown_table
 
 
+def _stance_reading(meta: dict[str, Any]) -> str:
+    targets = meta.get("stance_targets") or []
+    if not meta.get("stance_labels"):
+        return "- stance: none"
+    if targets:
+        return f"- stance: read in the same pass as frames, toward {', '.join(targets)} only (heads mode)"
+    return "- stance: one (target, text) pass per target; any target may be asked about (paired mode)"
+
+
 def render_model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
     test, baseline = metrics.get("test") or {}, metrics.get("baseline") or {}
     counts = meta.get("data", {}).get("counts", {})
@@ -17,6 +26,7 @@ def render_model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
             f"- scheme: `{meta['scheme']}`; frames: {', '.join(meta.get('frames', [])) or 'none'}; "
             f"stance labels: {', '.join(meta.get('stance_labels', [])) or 'none'}",
             f"- encoder: `{meta['encoder']}`; started from: `{meta['init_from']}`",
+            _stance_reading(meta),
             f"- trained: {meta['created']} in {meta['elapsed_s']:.0f} s; best epoch {meta.get('best_epoch')}",
             f"- data: {', '.join(meta['data'].get('files', []))} (fingerprint `{meta['data']['fingerprint']}`); "
             f"train {counts.get('train', 0)}, dev {counts.get('dev', 0)}, test {counts.get('test', 0)} passages",
@@ -25,8 +35,10 @@ def render_model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
             "",
             markdown_table(test, baseline) if test else "No test split: metrics are not available.",
             "",
-            "Scores are calibrated on the dev split (Platt scaling per frame, temperature for stance); frame",
-            "decision thresholds are tuned on dev for F1. ECE is the expected calibration error (10 bins).",
+            "Scores are calibrated on the dev split (Platt scaling per frame, temperature for stance). Frame",
+            "decisions use one threshold tuned on dev for macro-F1 (a frame with 60+ dev positives gets its own);",
+            "stance decisions add per-label offsets tuned on dev for macro-F1. ECE is the expected calibration",
+            "error (10 bins).",
             "",
             "## Intended use and limits",
             "",

@@ -99,6 +99,7 @@ def train_version(
         "default_targets": list(scheme.default_targets),
         "encoder": trained.spec.encoder if start is None else start.metadata.get("encoder", trained.spec.encoder),
         "init_from": config.init_from,
+        "stance_targets": list(trained.spec.stance_targets),
         "data": {
             "files": [str(f) for f in files],
             "fingerprint": fingerprint(examples),

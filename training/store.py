@@ -15,9 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model.artifact import NetworkSpec
 from model.errors import DataError
 from model.scheme import Scheme
 from training.examples import Example, read_rows, validate_rows
+from training.registry import Registry
 
 STORE_FILE = "examples.db"
 _SCHEMA = """
@@ -83,6 +85,26 @@ def reject_reserved_ids(items: list[tuple[int, Example]], reserved: set[str], so
         f"{source}:{line}: field 'id': {ex.id!r} is {why}; give this passage another id"
         for line, ex in items
         if ex.id in reserved
+    ]
+    if problems:
+        raise DataError(source, problems)
+
+
+def check_against_active(items: list[tuple[int, Example]], registry: Registry, source: str) -> None:
+    """What the active version forbids: the seeds' own ids (the seeds and their frozen test split are read-only),
+    and stance targets a heads-mode model does not read (its retrain could not learn them)."""
+    active = registry.active()
+    if active is None:
+        return
+    reject_reserved_ids(items, seed_ids(recorded_files(registry.metadata(active))), source, "the id of a seed passage")
+    network = registry.path(active) / "network.json"
+    fixed = NetworkSpec.from_dict(json.loads(network.read_text(encoding="utf-8"))).stance_targets
+    problems = [
+        f"{source}:{line}: field 'stance': target {target!r} is not one the active model reads "
+        f"({', '.join(fixed)}); label those targets only"
+        for line, ex in items
+        for target in ex.stance
+        if fixed and target not in fixed
     ]
     if problems:
         raise DataError(source, problems)

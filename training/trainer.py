@@ -18,6 +18,7 @@ from transformers import get_linear_schedule_with_warmup
 from model.artifact import Artifact, NetworkSpec, build_network
 from model.calibration import Calibration
 from model.encoding import WindowRef, clip_target, encode
+from model.errors import FramelensError
 from model.inference import make_documents
 from model.network import FrameStanceNet, aggregate_windows
 from model.scheme import Scheme
@@ -98,6 +99,8 @@ class _Batcher:
         return pairs
 
     def loss(self, rows: list[int]) -> torch.Tensor:
+        if self.spec.stance_targets:
+            return self._one_pass_loss(rows)
         total = torch.zeros(())
         framed = [d for d in rows if self.examples[d].frames_labelled and self.docs[d].windows]
         if self.scheme.has_frames and framed:
@@ -123,6 +126,61 @@ class _Batcher:
             gold = torch.tensor([self.scheme.stance_labels.index(lab) for _, _, lab in pairs])
             total = total + self.config.stance_weight * self.ce(pair_logits, gold)
         return total
+
+    def _one_pass_loss(self, rows: list[int]) -> torch.Tensor:
+        """Heads mode: one pass over each window gives frame logits and every target's stance logits."""
+        total = torch.zeros(())
+        read = [d for d in rows if self.docs[d].windows]
+        if not read:
+            return total
+        refs = [WindowRef(d, w) for d in read for w in self._windows(d)]
+        enc = encode(self.tokenizer, self.docs, refs, self.spec.max_length, with_sentences=False)
+        logits = self.net.frames(enc.tensors).logits
+        local = {d: i for i, d in enumerate(read)}
+        index = torch.tensor([local[r.doc] for r in refs])
+        n_frames, n_labels = self.net.n_frames, len(self.scheme.stance_labels)
+        framed = [i for i, d in enumerate(read) if self.examples[d].frames_labelled]
+        if n_frames and framed:
+            doc_frames = aggregate_windows(logits[:, :n_frames], index, len(read), self.spec.aggregation)
+            total = total + self.bce(doc_frames[framed], self.gold[[read[i] for i in framed]])
+        targets = self.spec.stance_targets
+        stance = aggregate_windows(logits[:, n_frames:], index, len(read), "mean").view(len(read), len(targets), -1)
+        pairs = [(i, targets.index(t), lab) for i, d in enumerate(read) for t, lab in self.examples[d].stance.items()]
+        if n_labels and pairs:
+            chosen = stance[[i for i, _, _ in pairs], [k for _, k, _ in pairs]]
+            gold = torch.tensor([self.scheme.stance_labels.index(lab) for _, _, lab in pairs])
+            total = total + self.config.stance_weight * self.ce(chosen, gold)
+        return total
+
+
+def stance_targets_for(config: TrainingConfig, scheme: Scheme, examples: list[Example]) -> tuple[str, ...]:
+    """The targets a new network reads stance toward in one pass (heads mode), or () for paired stance."""
+    if not scheme.has_stance or config.stance_mode == "paired":
+        return ()
+    fixed = tuple(scheme.default_targets)
+    outside = sorted({t for ex in examples for t in ex.stance} - set(fixed))
+    if config.stance_mode == "auto":
+        return fixed if fixed and not outside else ()
+    if not fixed:
+        raise FramelensError(f"stance_mode 'heads' needs stance targets in scheme {scheme.name!r}; it lists none")
+    if outside:
+        raise FramelensError(
+            f"stance_mode 'heads': training data labels stance toward {outside}, which scheme {scheme.name!r} "
+            f"does not list (it lists {list(fixed)}); add them to the scheme or use stance_mode 'paired'"
+        )
+    return fixed
+
+
+def _check_targets(spec: NetworkSpec, examples: list[Example]) -> None:
+    if not spec.stance_targets:
+        return
+    for ex in examples:
+        outside = sorted(set(ex.stance) - set(spec.stance_targets))
+        if outside:
+            raise FramelensError(
+                f"example {ex.id!r}: stance target(s) {outside} are not ones this model reads "
+                f"({list(spec.stance_targets)}); train a new model with stance_mode 'paired' for open-ended targets"
+            )
 
 
 def length_bucketed(shuffled: Dataset, batch_size: int, bucket_batches: int = 20) -> list[list[int]]:
@@ -161,8 +219,10 @@ def fine_tune(
             config.target_reserve,
             config.aggregation,
             config.dropout,
+            stance_targets_for(config, scheme, train + dev),
         )
         net, tokenizer = build_network(encoder_dir, scheme, spec)
+    _check_targets(spec, train + dev)
     docs = make_documents([e.text for e in train], tokenizer, spec, scheme.has_stance)
     batcher = _Batcher(net, tokenizer, spec, scheme, train, docs, config)
     rows = Dataset.from_dict(

@@ -17,7 +17,7 @@ from serve.uploads import UPLOAD_BODY, invalid_examples, read_upload
 from training.examples import Example
 from training.imports import import_labels
 from training.registry import Registry
-from training.store import ExampleStore, check_rows, parse_upload, recorded_files, reject_reserved_ids, seed_ids
+from training.store import ExampleStore, check_against_active, check_rows, parse_upload
 
 router = APIRouter(tags=["examples"])
 Format = Literal["labelstudio", "labelstudio-min", "labelstudio-csv", "argilla"]
@@ -108,9 +108,6 @@ def example_stats(request: Request, settings: SettingsDep) -> ExampleStats:
 
 
 def _store(home: Any, registry: Registry, items: list[tuple[int, Example]], scheme: Scheme, source: str) -> Any:
-    active = registry.active()
-    if active is not None:  # the seeds (and their frozen test split) are read-only
-        files = recorded_files(registry.metadata(active))
-        reject_reserved_ids(items, seed_ids(files), source, "the id of a seed passage")
+    check_against_active(items, registry, source)
     result = ExampleStore(home).add(items, scheme, source)
     return ExamplesAdded.model_validate(result.to_dict())

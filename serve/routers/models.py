@@ -34,7 +34,8 @@ VersionId = Annotated[str, Path(min_length=1, max_length=200, description="a ver
 def list_models(registry: RegistryDep, holder: HolderDep) -> ModelsOut:
     active, served = registry.active(), holder.version
     versions = [_describe(registry, v, active, served) for v in registry.versions()]
-    return ModelsOut(active=active, served=served, versions=versions)
+    current = holder.current()
+    return ModelsOut(active=active, served=served, backend=current.backend if current else None, versions=versions)
 
 
 @router.post(

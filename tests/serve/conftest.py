@@ -76,6 +76,7 @@ def make_settings(home: Path, **changes: Any) -> Settings:
     base: dict[str, Any] = {
         "home": home,
         "threads": 1,
+        "backend": "torch",  # "auto" exports to ONNX on first load; tested on its own in test_models
         "api_key_hashes": hash_key(API_KEY),
         "require_key_for_reads": False,
         "version": None,

@@ -39,6 +39,11 @@ def test_uploads_are_all_or_nothing_with_line_numbers(home: Path) -> None:
 
         seed = client.post("/v1/examples", json=tiny_rows(1), headers=auth())
         assert seed.status_code == 422 and "the id of a seed passage" in seed.json()["problems"][0]
+        other = fresh_rows(1)
+        other[0]["stance"] = {"NATO": "favor"}
+        refused_target = client.post("/v1/examples", json=other, headers=auth())
+        assert refused_target.status_code == 422, "the active model reads Ukraine and Russia only"
+        assert "target 'NATO' is not one the active model reads (Ukraine, Russia)" in refused_target.text
 
         csv = 'id,text,frames,stance\nc-1,"Talks resumed, finally.",negotiation,Ukraine=favor\n'
         assert (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -22,6 +23,19 @@ def test_models_lists_versions_with_metrics_and_marks_active_and_served(client: 
     assert first["active"] and first["served"] and first["scheme"] == "tiny"
     assert 0.0 <= first["metrics"]["frames_macro_f1"] <= 1.0
     assert not listed[SECOND]["served"]
+    assert body["backend"] == "torch"
+
+
+def test_auto_backend_serves_the_fastest_that_passed_parity_and_says_which(home: Path, first_version: str) -> None:
+    with serving(make_settings(home, backend="auto")) as client:
+        body = client.get("/v1/models").json()
+        record = json.loads((home / "versions" / first_version / "onnx" / "parity.json").read_text())
+        passed = {name for name, entry in record["backends"].items() if entry["passed"]}
+        assert body["backend"] in passed, "auto picks a backend that passed the recorded check"
+        fastest = max(passed, key=lambda name: record["backends"][name]["passages_per_s"])
+        assert body["backend"] == fastest
+        response = client.post("/v1/classify", json={"text": PASSAGE})
+        assert response.status_code == 200 and response.json()["results"][0]["model_version"] == first_version
 
 
 def test_scheme_lists_the_served_labels_with_descriptions(client: TestClient, first_version: str) -> None:
@@ -83,7 +97,7 @@ def test_without_a_model_the_service_is_alive_but_not_ready(tmp_path: Path) -> N
         assert ready.status_code == 503 and "framelens train" in ready.json()["detail"]
         classify = client.post("/v1/classify", json={"text": PASSAGE})
         assert classify.status_code == 503 and classify.json()["error"] == "model_not_ready"
-        assert client.get("/v1/models").json() == {"active": None, "served": None, "versions": []}
+        assert client.get("/v1/models").json() == {"active": None, "served": None, "backend": None, "versions": []}
 
 
 def test_a_pinned_version_is_served_instead_of_the_active_one(home: Path, first_version: str) -> None:

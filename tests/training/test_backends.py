@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from model.backends import ONNX_FP32, ONNX_INT8, TORCH, TorchScorer, read_parity
-from model.onnx_backend import FILES, MANIFEST, ONNX_DIR, ensure_exported, load_onnx_net
+from model.onnx_backend import FILES, MANIFEST, ONNX_DIR, ensure_exported, kept_in_fp32, load_onnx_net
 from model.prediction import TextPrediction
 from model.predictor import Predictor
 from tests.fixtures import TINY_SCHEME, tiny_rows, write_jsonl
@@ -72,6 +72,15 @@ def test_int8_exports_and_its_parity_is_recorded(version: Path) -> None:
     assert all(entry["passages_per_s"] > 0 for entry in record["backends"].values())
     predictions = Predictor.load(version, backend=ONNX_INT8, threads=1).classify(TEXTS[:3])
     assert all(0.0 <= f.score <= 1.0 for p in predictions for f in p.frames)
+
+    import onnx
+
+    graph = onnx.load(str(version / ONNX_DIR / FILES[ONNX_INT8])).graph
+    plain = {n.name for n in graph.node if n.op_type in ("MatMul", "Gemm")}
+    fp32_graph = onnx.load(str(version / ONNX_DIR / FILES[ONNX_FP32])).graph
+    kept = [n for n in kept_in_fp32(fp32_graph) if n.endswith("MatMul")]
+    assert any("/output/dense/" in name for name in kept) and set(kept) <= plain, "down-projections stay fp32"
+    assert any(n.op_type in ("MatMulInteger", "DynamicQuantizeMatMul", "QAttention") for n in graph.node)
 
 
 def test_onnx_cache_is_reused_and_rebuilt_when_corrupt(version: Path) -> None:

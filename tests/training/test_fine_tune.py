@@ -36,10 +36,14 @@ def tiny_config(encoder: Path, **changes: object) -> TrainingConfig:
     return TrainingConfig.from_dict({**base, **changes})
 
 
-def test_overfit_save_reload_predicts_the_same(tiny_encoder: Path, tiny_data: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("stance_mode", ["heads", "paired"])
+def test_overfit_save_reload_predicts_the_same(
+    tiny_encoder: Path, tiny_data: Path, tmp_path: Path, stance_mode: str
+) -> None:
     examples = load_examples(tiny_data, TINY_SCHEME)
-    config = tiny_config(tiny_encoder)
+    config = tiny_config(tiny_encoder, stance_mode=stance_mode)
     trained = fine_tune(config, TINY_SCHEME, examples, examples, encoder_dir=tiny_encoder, progress=False)
+    assert bool(trained.spec.stance_targets) == (stance_mode == "heads")
     assert trained.history[-1]["train_loss"] < 0.5 * trained.history[0]["train_loss"]
     assert trained.dev_metrics["frames"]["macro_f1"] >= 0.9
     assert trained.dev_metrics["stance"]["all"]["macro_f1"] >= 0.7  # chance is 0.33; run-to-run spread ~0.05
@@ -70,6 +74,9 @@ def test_overfit_save_reload_predicts_the_same(tiny_encoder: Path, tiny_data: Pa
         assert a.predicted_frames == b.predicted_frames
         np.testing.assert_allclose([f.score for f in a.frames], [f.score for f in b.frames], atol=1e-6)
         assert {t: s.label for t, s in a.stance.items()} == {t: s.label for t, s in b.stance.items()}
+    if stance_mode == "paired":  # a (target, text) model reads stance toward any target it is asked about
+        (custom,) = Predictor.load(result.path).classify(texts[:1], targets=["NATO"])
+        assert set(custom.stance) == {"NATO"} and custom.stance["NATO"].evidence
 
 
 def test_evidence_points_into_the_text_and_long_texts_use_windows(
@@ -88,8 +95,11 @@ def test_evidence_points_into_the_text_and_long_texts_use_windows(
     top = aid.evidence[0]
     assert text[top.start : top.end] == top.sentence == "A new weapons package arrived."
     assert set(prediction.stance) == {"Ukraine", "Russia"}
-    (custom,) = predictor.classify([text], targets=["NATO"], evidence=False)
-    assert set(custom.stance) == {"NATO"} and all(f.evidence == [] for f in custom.frames)
+    (custom,) = predictor.classify([text], targets=["russia"], evidence=False)
+    assert set(custom.stance) == {"Russia"} and all(f.evidence == [] for f in custom.frames)
+    assert predictor.artifact.spec.stance_targets == ("Ukraine", "Russia"), "scheme targets: one pass (heads)"
+    with pytest.raises(FramelensError, match=r"stance toward \['Ukraine', 'Russia'\] only, not \['NATO'\]"):
+        predictor.classify([text], targets=["NATO"])
     with pytest.raises(FramelensError, match="empty"):
         predictor.classify(["   "])
 
@@ -123,6 +133,17 @@ def test_retraining_continues_from_the_active_version(tiny_encoder: Path, tiny_d
     assert json.loads((second.path / "training_config.json").read_text())["init_from"] == "active"
     registry.activate(first.version)  # rollback
     assert registry.active() == first.version
+
+
+def test_heads_mode_refuses_targets_the_scheme_does_not_list(tiny_encoder: Path, tmp_path: Path) -> None:
+    rows = tiny_rows(12)
+    rows[4]["stance"] = {**rows[4]["stance"], "NATO": "favor"}
+    path = write_jsonl(tmp_path / "extra-target.jsonl", rows)
+    examples = load_examples(path, TINY_SCHEME)
+    with pytest.raises(FramelensError, match=r"\['NATO'\].*stance_mode 'paired'"):
+        fine_tune(tiny_config(tiny_encoder, stance_mode="heads"), TINY_SCHEME, examples, [], tiny_encoder)
+    auto = fine_tune(tiny_config(tiny_encoder, epochs=1), TINY_SCHEME, examples, [], tiny_encoder, progress=False)
+    assert auto.spec.stance_targets == (), "auto falls back to paired stance when data has other targets"
 
 
 def test_unknown_training_options_are_errors() -> None:
