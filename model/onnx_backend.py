@@ -32,7 +32,7 @@ MANIFEST = "manifest.json"
 FILES = {ONNX_FP32: "fp32.onnx", ONNX_INT8: "int8.onnx"}
 OUTPUTS = ("frames_logits", "frames_token_logits", "stance_logits", "stance_token_logits")
 OPSET = 17
-INT8_RECIPE = "per-channel-8bit-fp32-down-projections"  # a cached int8 graph of another recipe is rebuilt
+INT8_RECIPE = "per-channel-8bit-fp32-heads"  # a cached int8 graph of another recipe is rebuilt
 
 
 class _BothHeads(nn.Module):
@@ -105,19 +105,12 @@ def _fuse(path: Path, config: Any) -> None:
 
 
 def kept_in_fp32(graph: Any) -> list[str]:
-    """The MatMuls int8 leaves alone: each layer's feed-forward down-projection, whose input (the GELU output)
-    has outliers that one activation scale per batch cannot hold, and the heads (tiny, and their error is the
-    score's error). On the fine-tuned MiniLM (ukraine-war dev, 165 passages) quantizing everything cost 0.018-0.027
-    frames macro-F1 at 2.2x fp32's speed; keeping these cost 0.010 at 1.6x; u8u8 weights were slower."""
-    kept = []
-    for node in graph.node:
-        if node.op_type not in ("MatMul", "Gemm"):
-            continue
-        in_encoder = node.name.startswith("/encoder/")
-        down_projection = "/output/dense/" in node.name and "/attention/" not in node.name
-        if down_projection or not in_encoder:
-            kept.append(node.name)
-    return kept
+    """The MatMuls int8 leaves alone: the heads (tiny, and their error would be the score's error); every
+    encoder MatMul is quantized. Measured on the default model's 498 held-out passages (dev + test): frames
+    macro-F1 0.8184 fp32, 0.8148 with this recipe at 2.1x fp32's speed; also keeping the feed-forward
+    down-projections in fp32 gave 0.8130 at 1.5x, so they are not worth keeping. On the 165 dev passages alone
+    the recipes differed by up to 0.01, which is one or two passages: compare them on as many as there are."""
+    return [n.name for n in graph.node if n.op_type in ("MatMul", "Gemm") and not n.name.startswith("/encoder/")]
 
 
 def quantize_int8(source: Path, target: Path) -> None:
