@@ -77,7 +77,7 @@ class TrainRequest(_Body):
 class TrainJobOut(_Body):
     id: str
     state: Literal["queued", "running", "succeeded", "failed"]
-    phase: str = Field(description="queued, loading, training, gate, promoting, done")
+    phase: str = Field(description="queued, loading, training, gate, exporting, promoting, done")
     progress: float = Field(description="0 to 1")
     request: dict[str, Any]
     result: dict[str, Any] | None = Field(description="version, promoted and the gate's decision, when done")

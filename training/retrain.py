@@ -22,6 +22,7 @@ from typing import Any
 from model.artifact import Artifact, load_artifact
 from model.errors import FramelensError
 from model.scheme import Scheme
+from training.backends import check_parity
 from training.config import TrainingConfig
 from training.examples import Example
 from training.gate import GatePolicy, decide, summary, write_decision
@@ -114,6 +115,13 @@ def retrain(
         retrain_info = {"request": asdict(request), "seed_files": [str(f) for f in seed_files], **counts}
         (staged / "retrain.json").write_text(json.dumps(retrain_info, indent=2) + "\n", encoding="utf-8")
         log("gate: " + ("PROMOTE" if decision["promote"] else "REFUSE") + " — " + "; ".join(decision["reasons"]))
+        if decision["promote"] and request.promote:
+            # Export and check the fast backends here, in the training process, so that the server that swaps
+            # this version in finds the record and loads it in seconds instead of exporting while it serves.
+            on_phase("exporting")
+            record = check_parity(staged, threads=request.threads)
+            passed = [name for name, entry in record["backends"].items() if entry.get("passed")]
+            log(f"backends that passed parity: {', '.join(passed)}")
 
     on_phase("training")
     result = train_version(

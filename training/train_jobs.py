@@ -36,7 +36,7 @@ CREATE TABLE IF NOT EXISTS train_jobs (
 _STEP = re.compile(r"(\d+)/(\d+) \[")  # a progress bar's "done/total [elapsed…"
 _TRAINING_STEP = re.compile(r"fine-tuning:[^\n]*?(\d+)/(\d+) \[")
 # Share of the whole job each phase starts at; training moves from 0.05 to 0.9 with its steps.
-_PHASES = {"queued": 0.0, "loading": 0.02, "training": 0.05, "gate": 0.9, "promoting": 0.97}
+_PHASES = {"queued": 0.0, "loading": 0.02, "training": 0.05, "gate": 0.9, "exporting": 0.93, "promoting": 0.97}
 
 
 class JobBusy(FramelensError):

@@ -5,18 +5,15 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import httpx
 
-from serve.auth import hash_key
 from tests.serve.conftest import API_KEY, PASSAGE
-from tests.serve.test_uvicorn_e2e import ROOT, free_port
+from tests.serve.live_server import live_server
 from training.registry import Registry
 
 KEY = {"X-API-Key": API_KEY}
@@ -31,47 +28,8 @@ def running(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] not in ("Z", "X")
 
 
-@contextmanager
-def server(home: Path, log: Path, **env: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = free_port()
-    environ = {
-        **os.environ,
-        "FRAMELENS_HOME": str(home),
-        "FRAMELENS_THREADS": "1",
-        "FRAMELENS_API_KEY_HASHES": hash_key(API_KEY),
-        "FRAMELENS_BATCH_MAX_WAIT_MS": "1",
-        **env,
-    }
-    environ.pop("FRAMELENS_VERSION", None)
-    with log.open("a") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "serve.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=environ,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the server never became ready:\n" + log.read_text()
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        yield url, proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+def server(home: Path, log: Path, **env: str) -> AbstractContextManager[tuple[str, subprocess.Popen[bytes]]]:
+    return live_server(home, log, FRAMELENS_BATCH_MAX_WAIT_MS="1", **env)
 
 
 def test_retrain_and_promotion_under_a_steady_stream_fail_no_request(home: Path, tmp_path: Path) -> None:

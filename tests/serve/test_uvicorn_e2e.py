@@ -2,71 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from serve.auth import hash_key
 from tests.serve.conftest import API_KEY, PASSAGE, SECOND
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.serve.live_server import ROOT, live_server
 
 
 @pytest.fixture()
 def server(home: Path, tmp_path: Path) -> Iterator[tuple[str, Path, subprocess.Popen[bytes]]]:
-    port = free_port()
-    env = {
-        **os.environ,
-        "FRAMELENS_HOME": str(home),
-        "FRAMELENS_THREADS": "1",
-        "FRAMELENS_API_KEY_HASHES": hash_key(API_KEY),
-        "FRAMELENS_REQUIRE_KEY_FOR_READS": "false",
-    }
-    env.pop("FRAMELENS_VERSION", None)
     log = tmp_path / "server.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "serve.cli", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            assert proc.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the server never became ready:\n" + log.read_text()
-            try:
-                if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
+    with live_server(home, log, FRAMELENS_REQUIRE_KEY_FOR_READS="false") as (url, proc):
         yield url, log, proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGINT)
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
 
 
 def test_a_real_server_classifies_activates_and_survives_a_load_run(

@@ -78,6 +78,8 @@ def test_a_fine_candidate_is_promoted_and_its_decision_kept(good_home: Path, tmp
     assert outcome.counts == {"seed_examples": 96, "stored_examples": 4}
     gate = json.loads((registry.path(outcome.version) / GATE_FILE).read_text())
     assert gate["compared_with"] == before and gate["n_test"] > 0
+    parity = json.loads((registry.path(outcome.version) / "onnx" / "parity.json").read_text())
+    assert parity["threads"] == 1 and parity["backends"]["torch"]["passed"], "exported before the swap, not during"
     assert gate["candidate"]["frames"]["per_label"] and gate["active"]["frames"]["per_label"], "both tables kept"
     assert {c["metric"] for c in gate["checks"]} == {"frames macro-F1"} | {
         f"frame {f} F1" for f in FRAMES_ONLY.frame_names
