@@ -158,13 +158,16 @@ def choose_backend(
     device: str | None = None,
     recheck: bool = False,
 ) -> tuple[str, Predictor]:
-    """The fastest of `candidates` that passed parity (checked now if never recorded for this device and thread
-    count, or if `recheck`), and a Predictor on it. Torch is the reference and always qualifies."""
+    """The fastest of `candidates` that passed parity (checked now if never recorded for this device, or if
+    `recheck`), and a Predictor on it with `threads`. Torch is the reference and always qualifies."""
     path = Path(version_dir)
     on = select_device(device).type
     record = read_parity(path)
     others = tuple(b for b in candidates if b != TORCH)
-    stale = record is None or record.get("device") != on or record.get("threads") != threads
+    # Parity (scores, F1) does not depend on the thread count, and the speed order of the backends did not change
+    # between 1 and 2 threads here (int8 > fp32 > torch), so a record made with other threads still decides; a
+    # server restarted with another FRAMELENS_THREADS does not re-export while /readyz says loading.
+    stale = record is None or record.get("device") != on
     if others and (recheck or stale or any(b not in (record or {}).get("backends", {}) for b in others)):
         record = check_parity(path, others, threads, device)
     name = fastest_passing(record, path, on, candidates)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from model.backends import ONNX_FP32, ONNX_INT8, TORCH, TorchScorer, read_parity
 from model.onnx_backend import FILES, MANIFEST, ONNX_DIR, ensure_exported, kept_in_fp32, load_onnx_net
@@ -126,6 +127,12 @@ def test_auto_picks_a_backend_that_passed(version: Path) -> None:
     again, _ = choose_backend(version, threads=1)  # a broken record is checked again
     rechecked = read_parity(version)
     assert rechecked is not None and rechecked["backends"][again]["passed"]
+    stamp = (version / ONNX_DIR / "parity.json").stat().st_mtime_ns
+    other, predictor = choose_backend(version, threads=2)
+    torch.set_num_threads(1)  # as the tests run (a torch pick sets the process's threads)
+    assert other == again and (version / ONNX_DIR / "parity.json").stat().st_mtime_ns == stamp, (
+        "another thread count reads the record: no re-export at a server's start"
+    )
 
 
 @pytest.mark.parametrize("backend", [TORCH, ONNX_FP32])
