@@ -20,6 +20,7 @@ from model.errors import DataError
 from model.scheme import Scheme
 from training.examples import Example, read_rows, validate_rows
 from training.registry import Registry
+from training.sqlite import wal_connection
 
 STORE_FILE = "examples.db"
 _SCHEMA = """
@@ -140,17 +141,8 @@ class ExampleStore:
     def __init__(self, home: str | Path) -> None:
         self.path = Path(home) / STORE_FILE
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.executescript(_SCHEMA)
-            yield conn
-        finally:
-            conn.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return wal_connection(self.path, _SCHEMA)
 
     def add(self, items: Iterable[tuple[int, Example]], scheme: Scheme, source: str) -> AddResult:
         """Store validated examples in one transaction: every row or none. A known id gets the new labels."""

@@ -9,12 +9,13 @@ import re
 import sqlite3
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from model.errors import FramelensError
+from training.sqlite import wal_connection
 
 JOBS_FILE = "train-jobs.db"
 LOG_DIR = "train-logs"
@@ -66,17 +67,8 @@ class TrainJobs:
         self.home = Path(home)
         self.path = self.home / JOBS_FILE
 
-    @contextlib.contextmanager
-    def _connect(self) -> Iterator[sqlite3.Connection]:
-        self.home.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA busy_timeout=30000")
-            conn.executescript(_SCHEMA)
-            yield conn
-        finally:
-            conn.close()
+    def _connect(self) -> contextlib.AbstractContextManager[sqlite3.Connection]:
+        return wal_connection(self.path, _SCHEMA)
 
     def log_path(self, job_id: str) -> Path:
         return self.home / LOG_DIR / f"{job_id}.log"

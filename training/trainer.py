@@ -158,20 +158,16 @@ class _Batcher:
 
 
 def stance_targets_for(config: TrainingConfig, scheme: Scheme, examples: list[Example]) -> tuple[str, ...]:
-    """The targets a new network reads stance toward in one pass (heads mode), or () for paired stance."""
+    """The targets a new network reads stance toward in one pass (heads mode), or () for paired stance. Data
+    labelled toward other targets is refused afterwards, by `_check_targets`."""
     if not scheme.has_stance or config.stance_mode == "paired":
         return ()
     fixed = tuple(scheme.default_targets)
-    outside = sorted({t for ex in examples for t in ex.stance} - set(fixed))
     if config.stance_mode == "auto":
+        outside = {t for ex in examples for t in ex.stance} - set(fixed)
         return fixed if fixed and not outside else ()
     if not fixed:
         raise FramelensError(f"stance_mode 'heads' needs stance targets in scheme {scheme.name!r}; it lists none")
-    if outside:
-        raise FramelensError(
-            f"stance_mode 'heads': training data labels stance toward {outside}, which scheme {scheme.name!r} "
-            f"does not list (it lists {list(fixed)}); add them to the scheme or use stance_mode 'paired'"
-        )
     return fixed
 
 
