@@ -32,6 +32,7 @@ def _config(args: argparse.Namespace) -> Any:
         threads=args.threads,
         max_length=getattr(args, "max_length", None),
         seed=getattr(args, "seed", None),
+        device=getattr(args, "device", None),
     )
 
 
@@ -231,6 +232,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--threads", type=int)
         p.add_argument("--max-length", type=int)
         p.add_argument("--seed", type=int)
+        p.add_argument("--device", help="auto (a CUDA GPU when present, else CPU), cpu, cuda or cuda:N")
 
     p = sub.add_parser("train", help="fine-tune a new model version on labelled JSONL/CSV files")
     p.add_argument("data", nargs="+")

@@ -39,6 +39,9 @@ class TrainingConfig:
     max_pos_weight: float = 8.0
     threads: int = 2
     eval_batch_size: int = 64
+    # "auto": a CUDA GPU when torch sees one (encoder in bf16 autocast), else the CPU. The saved version is the
+    # same either way: weights are moved back to the CPU before they are written.
+    device: str = "auto"
 
     def __post_init__(self) -> None:
         if self.stance_mode not in ("auto", "heads", "paired"):
@@ -47,6 +50,8 @@ class TrainingConfig:
             raise FramelensError(f"aggregation must be 'max' or 'mean', got {self.aggregation!r}")
         if self.epochs < 1 or self.batch_size < 1:
             raise FramelensError("epochs and batch_size must be at least 1")
+        if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
+            raise FramelensError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
         if not 32 <= self.max_length <= 512:
             raise FramelensError(f"max_length must be between 32 and 512, got {self.max_length}")
 

@@ -16,7 +16,7 @@ from training.config import TrainingConfig
 from training.pipeline import load_all
 from training.scoring import collect_raw, metrics_from_raw
 from training.splits import fold_split
-from training.trainer import fine_tune
+from training.trainer import fine_tune, training_device
 
 
 def cross_validate(
@@ -33,11 +33,14 @@ def cross_validate(
         raise FramelensError("cv needs a 'fold' field with at least 3 distinct folds on every passage")
     chosen = folds or available
     encoder_dir = resolve_encoder(config.init_from)
+    device = training_device(config)
     per_fold: dict[int, dict[str, Any]] = {}
     for fold in chosen:
         parts = fold_split(examples, fold)
         trained = fine_tune(config, scheme, parts["train"], parts["dev"], encoder_dir, None, progress)
-        raw = collect_raw(trained.net, trained.tokenizer, trained.spec, scheme, parts["test"], config.eval_batch_size)
+        raw = collect_raw(
+            trained.net, trained.tokenizer, trained.spec, scheme, parts["test"], config.eval_batch_size, device
+        )
         result = {
             "model": metrics_from_raw(raw, trained.calibration, scheme),
             "baseline": baseline_metrics(scheme, parts["train"], parts["dev"], parts["test"]),

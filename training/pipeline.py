@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from model.artifact import Artifact, load_artifact, save_artifact
+from model.backends import select_device
 from model.encoders import resolve_encoder
 from model.errors import FramelensError
 from model.scheme import Scheme
@@ -20,7 +21,7 @@ from training.model_card import render_model_card
 from training.registry import Registry
 from training.scoring import collect_raw, metrics_from_raw
 from training.splits import split_examples
-from training.trainer import fine_tune
+from training.trainer import fine_tune, training_device
 
 
 @dataclass
@@ -78,8 +79,11 @@ def train_version(
     began = time.time()
     trained = fine_tune(config, scheme, parts["train"], parts["dev"], encoder_dir, start, progress)
     test_metrics: dict[str, Any] = {}
+    device = training_device(config)
     if parts["test"]:
-        raw = collect_raw(trained.net, trained.tokenizer, trained.spec, scheme, parts["test"], config.eval_batch_size)
+        raw = collect_raw(
+            trained.net, trained.tokenizer, trained.spec, scheme, parts["test"], config.eval_batch_size, device
+        )
         test_metrics = metrics_from_raw(raw, trained.calibration, scheme)
     metrics = {
         "test": test_metrics,
@@ -123,11 +127,12 @@ def train_version(
 def evaluate_version(
     path: Path, files: list[str | Path], baseline_files: list[str | Path] | None = None, batch_size: int = 64
 ) -> dict[str, Any]:
-    """Metrics of a saved version on every passage of `files`; the baseline trains on `baseline_files`."""
+    """Metrics of a saved version on every passage of `files` (on a GPU when there is one); the baseline trains on
+    `baseline_files`."""
     artifact = load_artifact(path)
     scheme = artifact.scheme
     examples = load_all(files, scheme)
-    raw = collect_raw(artifact.net, artifact.tokenizer, artifact.spec, scheme, examples, batch_size)
+    raw = collect_raw(artifact.net, artifact.tokenizer, artifact.spec, scheme, examples, batch_size, select_device())
     result: dict[str, Any] = {"model": metrics_from_raw(raw, artifact.calibration, scheme), "baseline": {}}
     if baseline_files:
         train = load_all(baseline_files, scheme)

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 
 from model.artifact import NetworkSpec
+from model.backends import TorchScorer
 from model.calibration import Calibration
 from model.inference import ScoringNet, make_documents, score_documents
 from model.scheme import Scheme
@@ -40,17 +41,23 @@ def collect_raw(
     scheme: Scheme,
     examples: list[Example],
     batch_size: int = 64,
+    device: torch.device | None = None,
 ) -> RawOutputs:
-    """`net` is the torch network being trained or any other backend (ONNX Runtime) of the same version."""
+    """`net` is the torch network being trained or any other backend (ONNX Runtime) of the same version. A torch
+    network is run on `device` when that is a GPU (as the server would run it there) and left where it was."""
     module = net if isinstance(net, torch.nn.Module) else None
     was_training = module.training if module is not None else False
+    scorer: ScoringNet = net
     if module is not None:
         module.eval()
+        home = next(module.parameters()).device
+        if device is not None and device.type == "cuda":
+            scorer = TorchScorer(module, device)  # type: ignore[arg-type]
     docs = make_documents([ex.text for ex in examples], tokenizer, spec, scheme.has_stance)
     targets = [list(ex.stance) if scheme.has_stance else [] for ex in examples]
-    raw = score_documents(net, tokenizer, spec, docs, targets, batch_size, evidence=False)
+    raw = score_documents(scorer, tokenizer, spec, docs, targets, batch_size, evidence=False)
     if module is not None:
-        module.train(was_training)
+        module.to(home).train(was_training)
     labelled = [i for i, ex in enumerate(examples) if ex.frames_labelled and scheme.has_frames]
     n_frames, n_stance = len(scheme.frames), len(scheme.stance_labels)
     stance_logits, stance_gold, stance_targets = [], [], []

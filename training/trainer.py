@@ -16,6 +16,7 @@ from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
 from model.artifact import Artifact, NetworkSpec, build_network
+from model.backends import select_device
 from model.calibration import Calibration
 from model.encoding import WindowRef, clip_target, encode
 from model.errors import FramelensError
@@ -63,13 +64,15 @@ class _Batcher:
         examples: list[Example],
         docs: list[Document],
         config: TrainingConfig,
+        device: torch.device,
     ) -> None:
         self.net, self.tokenizer, self.spec, self.scheme = net, tokenizer, spec, scheme
-        self.examples, self.docs, self.config = examples, docs, config
+        self.examples, self.docs, self.config, self.device = examples, docs, config, device
         self.gold = torch.tensor(frame_gold(scheme, examples), dtype=torch.float32)
         self.rng = random.Random(config.seed)
-        self.bce = nn.BCEWithLogitsLoss(pos_weight=self._pos_weight())
-        self.ce = nn.CrossEntropyLoss(weight=self._class_weight())
+        self.bce = nn.BCEWithLogitsLoss(pos_weight=self._pos_weight()).to(device)
+        self.ce = nn.CrossEntropyLoss(weight=self._class_weight()).to(device)
+        self.gold = self.gold.to(device)
 
     def _pos_weight(self) -> torch.Tensor:
         labelled = self.gold[[i for i, e in enumerate(self.examples) if e.frames_labelled]]
@@ -102,17 +105,27 @@ class _Batcher:
             pairs = self.rng.sample(pairs, limit)
         return pairs
 
+    def _on_device(self, values: list[int]) -> torch.Tensor:
+        return torch.tensor(values, device=self.device)
+
+    def _forward(self, head: str, tensors: dict[str, torch.Tensor]) -> torch.Tensor:
+        """Window logits of one head; on a GPU the encoder runs in bf16 autocast, the loss stays fp32."""
+        moved = {k: v.to(self.device, non_blocking=True) for k, v in tensors.items()}
+        with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.device.type == "cuda"):
+            out = self.net.frames(moved) if head == "frames" else self.net.stance(moved)
+        return out.logits.float()
+
     def loss(self, rows: list[int]) -> torch.Tensor:
         if self.spec.stance_targets:
             return self._one_pass_loss(rows)
-        total = torch.zeros(())
+        total = torch.zeros((), device=self.device)
         framed = [d for d in rows if self.examples[d].frames_labelled and self.docs[d].windows]
         if self.scheme.has_frames and framed:
             refs = [WindowRef(d, w) for d in framed for w in self._windows(d)]
             enc = encode(self.tokenizer, self.docs, refs, self.spec.max_length)
-            logits = self.net.frames(enc.tensors).logits
+            logits = self._forward("frames", enc.tensors)
             local = {d: i for i, d in enumerate(framed)}
-            index = torch.tensor([local[r.doc] for r in refs])
+            index = self._on_device([local[r.doc] for r in refs])
             doc_logits = aggregate_windows(logits, index, len(framed), self.spec.aggregation)
             total = total + self.bce(doc_logits, self.gold[framed])
         pairs = [(d, t, lab) for d in rows if self.docs[d].windows for t, lab in self._stance_pairs(d)]
@@ -125,23 +138,23 @@ class _Batcher:
                     targets.append(clipped)
                     owner.append(k)
             enc = encode(self.tokenizer, self.docs, refs, self.spec.max_length, targets)
-            logits = self.net.stance(enc.tensors).logits
-            pair_logits = aggregate_windows(logits, torch.tensor(owner), len(pairs), "mean")
-            gold = torch.tensor([self.scheme.stance_labels.index(lab) for _, _, lab in pairs])
+            logits = self._forward("stance", enc.tensors)
+            pair_logits = aggregate_windows(logits, self._on_device(owner), len(pairs), "mean")
+            gold = self._on_device([self.scheme.stance_labels.index(lab) for _, _, lab in pairs])
             total = total + self.config.stance_weight * self.ce(pair_logits, gold)
         return total
 
     def _one_pass_loss(self, rows: list[int]) -> torch.Tensor:
         """Heads mode: one pass over each window gives frame logits and every target's stance logits."""
-        total = torch.zeros(())
+        total = torch.zeros((), device=self.device)
         read = [d for d in rows if self.docs[d].windows]
         if not read:
             return total
         refs = [WindowRef(d, w) for d in read for w in self._windows(d)]
         enc = encode(self.tokenizer, self.docs, refs, self.spec.max_length, with_sentences=False)
-        logits = self.net.frames(enc.tensors).logits
+        logits = self._forward("frames", enc.tensors)
         local = {d: i for i, d in enumerate(read)}
-        index = torch.tensor([local[r.doc] for r in refs])
+        index = self._on_device([local[r.doc] for r in refs])
         n_frames, n_labels = self.net.n_frames, len(self.scheme.stance_labels)
         framed = [i for i, d in enumerate(read) if self.examples[d].frames_labelled]
         if n_frames and framed:
@@ -152,9 +165,17 @@ class _Batcher:
         pairs = [(i, targets.index(t), lab) for i, d in enumerate(read) for t, lab in self.examples[d].stance.items()]
         if n_labels and pairs:
             chosen = stance[[i for i, _, _ in pairs], [k for _, k, _ in pairs]]
-            gold = torch.tensor([self.scheme.stance_labels.index(lab) for _, _, lab in pairs])
+            gold = self._on_device([self.scheme.stance_labels.index(lab) for _, _, lab in pairs])
             total = total + self.config.stance_weight * self.ce(chosen, gold)
         return total
+
+
+def training_device(config: TrainingConfig) -> torch.device:
+    if config.device == "auto":
+        return select_device()
+    if config.device.startswith("cuda") and not torch.cuda.is_available():
+        raise FramelensError(f"device {config.device!r} asked for, but torch sees no CUDA GPU; use 'auto' or 'cpu'")
+    return torch.device(config.device)
 
 
 def stance_targets_for(config: TrainingConfig, scheme: Scheme, examples: list[Example]) -> tuple[str, ...]:
@@ -208,6 +229,7 @@ def fine_tune(
     began = time.monotonic()
     torch.set_num_threads(config.threads)
     seed_everything(config.seed)
+    device = training_device(config)
     if start is not None:
         net, tokenizer, spec = start.net, start.tokenizer, start.spec
     else:
@@ -223,8 +245,9 @@ def fine_tune(
         )
         net, tokenizer = build_network(encoder_dir, scheme, spec)
     _check_targets(spec, train + dev)
+    net.to(device)
     docs = make_documents([e.text for e in train], tokenizer, spec, scheme.has_stance)
-    batcher = _Batcher(net, tokenizer, spec, scheme, train, docs, config)
+    batcher = _Batcher(net, tokenizer, spec, scheme, train, docs, config, device)
     rows = Dataset.from_dict(
         {"row": list(range(len(train))), "length": [d.windows[-1].end if d.windows else 0 for d in docs]}
     )
@@ -258,7 +281,7 @@ def fine_tune(
         score = -float(np.mean(losses))
         record = {"epoch": epoch, "train_loss": float(np.mean(losses))}
         if dev:
-            raw = collect_raw(net, tokenizer, spec, scheme, dev, config.eval_batch_size)
+            raw = collect_raw(net, tokenizer, spec, scheme, dev, config.eval_batch_size, device)
             metrics = metrics_from_raw(raw, _calibrate(scheme, raw), scheme)
             score = selection_score(metrics)
             record["dev_score"] = score
@@ -279,9 +302,10 @@ def fine_tune(
     net.eval()
     calibration, dev_metrics = Calibration(), {}
     if dev:
-        raw = collect_raw(net, tokenizer, spec, scheme, dev, config.eval_batch_size)
+        raw = collect_raw(net, tokenizer, spec, scheme, dev, config.eval_batch_size, device)
         calibration = _calibrate(scheme, raw)
         dev_metrics = metrics_from_raw(raw, calibration, scheme)
+    net.to("cpu")  # what is saved, exported and served next starts from the CPU whatever trained it
     return TrainedModel(net, tokenizer, spec, calibration, dev_metrics, history, best_epoch, time.monotonic() - began)
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from model.errors import DataError, FramelensError
 from model.predictor import Predictor
@@ -15,7 +16,8 @@ from training.config import TrainingConfig
 from training.examples import load_examples
 from training.pipeline import train_version
 from training.registry import Registry
-from training.trainer import fine_tune
+from training.scoring import collect_raw
+from training.trainer import fine_tune, training_device
 
 
 def tiny_config(encoder: Path, **changes: object) -> TrainingConfig:
@@ -149,3 +151,27 @@ def test_heads_mode_refuses_targets_the_scheme_does_not_list(tiny_encoder: Path,
 def test_unknown_training_options_are_errors() -> None:
     with pytest.raises(FramelensError, match="unknown training option"):
         TrainingConfig.from_dict({"epochz": 3})
+
+
+def test_device_option_is_checked() -> None:
+    with pytest.raises(FramelensError, match="device must be"):
+        TrainingConfig(device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(FramelensError, match="sees no CUDA GPU"):
+            training_device(TrainingConfig(device="cuda"))
+    assert training_device(TrainingConfig(device="cpu")).type == "cpu"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_training_on_a_gpu_learns_and_hands_back_a_cpu_network(tiny_encoder: Path, tiny_data: Path) -> None:
+    examples = load_examples(tiny_data, TINY_SCHEME)
+    config = tiny_config(tiny_encoder, device="cuda")
+    trained = fine_tune(config, TINY_SCHEME, examples, examples, encoder_dir=tiny_encoder, progress=False)
+    assert {p.device.type for p in trained.net.parameters()} == {"cpu"}
+    assert trained.history[-1]["train_loss"] < 0.5 * trained.history[0]["train_loss"]
+    assert trained.dev_metrics["frames"]["macro_f1"] >= 0.9
+    cpu_raw = collect_raw(trained.net, trained.tokenizer, trained.spec, TINY_SCHEME, examples)
+    gpu_raw = collect_raw(trained.net, trained.tokenizer, trained.spec, TINY_SCHEME, examples, 64, torch.device("cuda"))
+    np.testing.assert_allclose(gpu_raw.frame_logits, cpu_raw.frame_logits, atol=0.15)  # bf16 encoder on the GPU
+    assert {p.device.type for p in trained.net.parameters()} == {"cpu"}
