@@ -88,15 +88,19 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _scorer(args: argparse.Namespace, model_dir: Path, threads: int, backend: str) -> Any:
+    from serve.model_holder import ModelHolder
+
+    predictor = ModelHolder(backend=backend, threads=threads).load(model_dir)  # "auto" resolved here, for both
+    engine = f"Ray, {args.workers} worker(s)" if args.engine == "ray" else "this process"
+    print(f"scoring with model {predictor.version} on {predictor.backend} ({engine})", file=sys.stderr, flush=True)
     if args.engine == "ray":
         from serve.scoring.ray_engine import RayScorer
 
-        return RayScorer(model_dir, workers=args.workers, threads=threads, address=args.ray_address)
-    from serve.model_holder import ModelHolder
+        name = predictor.backend
+        del predictor  # the actors load their own copies
+        return RayScorer(model_dir, workers=args.workers, threads=threads, address=args.ray_address, backend=name)
     from serve.scoring.local import LocalScorer
 
-    predictor = ModelHolder(backend=backend, threads=threads).load(model_dir)
-    print(f"scoring with model {predictor.version} on {predictor.backend}", file=sys.stderr, flush=True)
     return LocalScorer(predictor)
 
 

@@ -1,7 +1,9 @@
 """RayScorer: each chunk scored on Ray Data, by an actor pool in which every actor holds one copy of the model.
 
 The model version's files travel through Ray's object store (put once per run), so the nodes of a cluster need
-framelens installed but not the registry. The archive is read, and the output written, by the driver: chunks are
+framelens installed but not the registry. The actors score with the backend the driver names (the one the local
+engine would use: with "auto", the fastest that passed parity), so both engines give the same scores; only that
+backend's ONNX graph travels. The archive is read, and the output written, by the driver: chunks are
 the unit of resuming, exactly as with the local engine. Needs the optional extra: `pip install '.[ray]'`."""
 
 from __future__ import annotations
@@ -15,7 +17,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from model.backends import TORCH
 from model.errors import FramelensError
+from model.onnx_backend import FILES, MANIFEST
 from serve.scoring.engine import ScoredChunk, ScoreOptions
 from serve.scoring.records import Record
 
@@ -33,10 +37,12 @@ def _ray() -> Any:
 class RayScorer:
     engine = "ray"
 
-    def __init__(self, model_dir: Path, workers: int = 1, threads: int = 1, address: str | None = None) -> None:
+    def __init__(
+        self, model_dir: Path, workers: int = 1, threads: int = 1, address: str | None = None, backend: str = TORCH
+    ) -> None:
         ray = _ray()
         self._version = model_dir.name
-        self.workers, self.threads = workers, threads
+        self.workers, self.threads, self.backend = workers, threads, backend
         address = address or os.environ.get("RAY_ADDRESS") or None
         if not ray.is_initialized():
             if address:  # an existing cluster: its resources are its own
@@ -55,7 +61,7 @@ class RayScorer:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # rows come back in the archive's order
         context.enable_progress_bars = False  # framelens draws its own
-        self._model = ray.put(_pack(model_dir))
+        self._model = ray.put(_pack(model_dir, backend))
 
     @property
     def version(self) -> str:
@@ -71,6 +77,7 @@ class RayScorer:
                 "model": [self._model],  # nested: the actor fetches it, Ray need not keep it as an argument
                 "version": self._version,
                 "threads": self.threads,
+                "backend": self.backend,
                 "options": json.dumps(asdict(options)),
             },
             batch_size=64,
@@ -88,19 +95,18 @@ class RayScorer:
         return chunk
 
 
-def _pack(model_dir: Path) -> dict[str, bytes]:
-    """The version's files (weights, tokenizer, JSON), without ONNX exports cached beside them."""
-    return {
-        p.relative_to(model_dir).as_posix(): p.read_bytes()
-        for p in sorted(model_dir.rglob("*"))
-        if p.is_file() and "onnx" not in p.relative_to(model_dir).parts[0]
-    }
+def _pack(model_dir: Path, backend: str) -> dict[str, bytes]:
+    """The version's files (weights, tokenizer, JSON) and, for an ONNX backend, its manifest and that one graph."""
+    files = [p for p in sorted(model_dir.rglob("*")) if p.is_file() and p.relative_to(model_dir).parts[0] != "onnx"]
+    if backend != TORCH:
+        files += [model_dir / "onnx" / MANIFEST, model_dir / "onnx" / FILES[backend]]
+    return {p.relative_to(model_dir).as_posix(): p.read_bytes() for p in files}
 
 
 class _Actor:
     """One per Ray worker: unpacks the model version once, then scores batch after batch."""
 
-    def __init__(self, model: list[Any], version: str, threads: int, options: str) -> None:
+    def __init__(self, model: list[Any], version: str, threads: int, backend: str, options: str) -> None:
         import torch
 
         from model.predictor import Predictor
@@ -114,7 +120,7 @@ class _Actor:
             for name, data in files.items():
                 (folder / name).parent.mkdir(parents=True, exist_ok=True)
                 (folder / name).write_bytes(data)
-            predictor = Predictor.load(folder, threads=threads)
+            predictor = Predictor.load(folder, backend=backend, threads=threads)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         fields = json.loads(options)

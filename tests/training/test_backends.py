@@ -61,6 +61,18 @@ def test_onnx_fp32_scores_like_torch(version: Path) -> None:
     assert evidence(onnx_run) == evidence(torch_run), "evidence comes from token logits: the same sentences"
 
 
+@pytest.mark.parametrize("backend", [TORCH, ONNX_FP32, ONNX_INT8])
+def test_a_text_scores_the_same_alone_and_in_any_batch(version: Path, backend: str) -> None:
+    """int8's activation scales are per tensor: batched, a window's scores would move with its batch mates."""
+    predictor = Predictor.load(version, backend=backend, threads=1)
+    alone = [predictor.classify([text])[0] for text in TEXTS]
+    together = predictor.classify(TEXTS)
+    reordered = predictor.classify(TEXTS[::-1])[::-1]
+    np.testing.assert_allclose(flat(together), flat(alone), atol=1e-5)
+    np.testing.assert_allclose(flat(reordered), flat(alone), atol=1e-5)
+    assert evidence(together) == evidence(alone)
+
+
 def test_int8_exports_and_its_parity_is_recorded(version: Path) -> None:
     record = check_parity(version, threads=1)
     assert read_parity(version) == json.loads(json.dumps(record))

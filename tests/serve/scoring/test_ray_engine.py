@@ -1,13 +1,16 @@
-"""The Ray engine (a local Ray, one CPU) gives the same labels as the local engine on the same archive."""
+"""The Ray engine (a local Ray, one CPU) gives the same labels as the local engine on the same archive, on the
+backend the local engine would use (torch, or an ONNX graph that travels to the actors)."""
 
 from __future__ import annotations
 
+import argparse
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from model.predictor import Predictor
+from serve.batch_cli import _scorer
 from serve.scoring.engine import ScoreOptions, score_archive
 from serve.scoring.local import LocalScorer
 from tests.serve.scoring.conftest import articles, read_jsonl, write_articles
@@ -26,21 +29,28 @@ def local_ray() -> Iterator[None]:
         ray.shutdown()
 
 
+@pytest.mark.parametrize("backend", ["torch", "onnx-int8"])
 def test_ray_and_local_engines_give_the_same_labels(
-    local_ray: None, trained_home: Path, predictor: Predictor, tmp_path: Path
+    local_ray: None, trained_home: Path, tmp_path: Path, backend: str
 ) -> None:
-    from serve.scoring.ray_engine import RayScorer
+    home = shutil.copytree(trained_home, tmp_path / "home")  # an ONNX export must not touch the shared version
+    version = Registry(home).active()
+    assert version is not None
+    model_dir = Registry(home).path(version)
 
+    def engine(name: str) -> object:
+        return _scorer(argparse.Namespace(engine=name, workers=1, ray_address=None), model_dir, 1, backend)
+
+    local_scorer, ray_scorer = engine("local"), engine("ray")
+    assert isinstance(local_scorer, LocalScorer) and local_scorer.predictor.backend == backend
+    assert getattr(ray_scorer, "backend", None) == backend
     rows = articles(30)
     rows[3]["text"] = " "
     archive = write_articles(tmp_path / "news.jsonl", rows)
     options = ScoreOptions(chunk_size=16, windows=True)
     local_out, ray_out = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
-    score_archive(archive, local_out, LocalScorer(predictor), options)
-    version = Registry(trained_home).active()
-    assert version is not None
-    scorer = RayScorer(Registry(trained_home).path(version), workers=1, threads=1)
-    summary = score_archive(archive, ray_out, scorer, options)
+    score_archive(archive, local_out, local_scorer, options)
+    summary = score_archive(archive, ray_out, ray_scorer, options)
     assert summary.finished and summary.counts.scored == 29 and summary.counts.errors == 1
     local, distributed = read_jsonl(local_out), read_jsonl(ray_out)
     assert [r["id"] for r in distributed] == [r["id"] for r in local]
