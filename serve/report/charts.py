@@ -16,6 +16,7 @@ from serve.report.trends import Trends, periods, roll_up
 
 STANCE_COLOURS = {"favor": "#2e7d32", "against": "#c62828", "neutral": "#9e9e9e"}
 MAX_OUTLETS = 15
+SMOOTH = 3  # periods pooled for the rolling share: a month of ~30 articles alone moves a share by 3 points each
 DPI = 110
 
 
@@ -44,26 +45,51 @@ def frames_overall(t: Trends, path: Path) -> Path:
 
 
 def frames_over_time(t: Trends, period: str, path: Path) -> Path:
+    """Small multiples, one panel per frame (most frequent first) on shared axes: the share in each period as faint
+    dots, a rolling share over `SMOOTH` periods as the line, the frame's overall share dashed; articles per period
+    in a strip below. Nine lines in one plot cannot be read; nine panels can."""
     buckets = periods(t, period)
     articles = roll_up(t.day_articles, period)
     frames = roll_up(t.day_frames, period)
-    fig, (top, bottom) = plt.subplots(
-        2, 1, figsize=(11, 6.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]}, constrained_layout=True
-    )
-    for frame in t.frames:
-        shares = [100 * frames.get(b, {}).get(frame, 0) / articles[b] if articles.get(b) else None for b in buckets]
-        top.plot(buckets, [float("nan") if s is None else s for s in shares], marker="o", markersize=3, label=frame)
-    top.set_ylabel("share of articles (%)")
-    top.set_title(f"Share of articles with each frame, by {period}")
-    top.legend(title="frame", loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    top.grid(True, alpha=0.3)
-    width = 5 if period == "week" else 20
-    bottom.bar(buckets, [articles.get(b, 0) for b in buckets], width=width, color="#90a4ae", label="articles")
-    bottom.set_ylabel("articles")
-    bottom.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    _period_axis(bottom, period)
+    order = sorted(t.frames, key=lambda f: -t.frame_total[f])
+    columns = min(3, len(order))
+    rows = -(-len(order) // columns)
+    fig = plt.figure(figsize=(4.2 * columns, 2.3 * rows + 1.8), constrained_layout=True)
+    grid = fig.add_gridspec(rows + 1, columns, height_ratios=[3] * rows + [1.6])
+    counts = [articles.get(b, 0) for b in buckets]
+    first: Any = None
+    for k, frame in enumerate(order):
+        ax: Any = fig.add_subplot(grid[k // columns, k % columns], sharex=first, sharey=first)
+        first = first or ax
+        hits = [frames.get(b, {}).get(frame, 0) for b in buckets]
+        raw = [100 * h / n if n else float("nan") for h, n in zip(hits, counts, strict=True)]
+        ax.plot(buckets, raw, "o", markersize=2.5, color="#90caf9", label=f"each {period}")
+        ax.plot(buckets, _rolling_share(hits, counts), color="#0d47a1", linewidth=2, label=f"{SMOOTH}-{period} rolling")
+        ax.axhline(100 * t.frame_total[frame] / max(t.articles, 1), color="#555", linestyle="--", linewidth=1)
+        ax.set_title(frame, fontsize=11)
+        ax.grid(True, alpha=0.3)
+        ax.tick_params(labelbottom=False)
+        if k % columns == 0:
+            ax.set_ylabel("% of articles")
+        if k == 0:
+            ax.legend(loc="upper left", fontsize=8, frameon=False)
+    first.set_ylim(bottom=0)
+    strip: Any = fig.add_subplot(grid[rows, :], sharex=first)
+    strip.bar(buckets, counts, width=5 if period == "week" else 20, color="#90a4ae")
+    strip.set_ylabel("articles")
+    _period_axis(strip, period)
+    fig.suptitle(f"Share of articles with each frame, by {period} (dashed: the frame's share over all articles)")
     fig.autofmt_xdate()
     return _save(fig, path)
+
+
+def _rolling_share(hits: list[int], counts: list[int]) -> list[float]:
+    """Articles with the frame over articles, pooled over the last `SMOOTH` periods (NaN while none)."""
+    out = []
+    for i in range(len(hits)):
+        n = sum(counts[max(0, i - SMOOTH + 1) : i + 1])
+        out.append(100 * sum(hits[max(0, i - SMOOTH + 1) : i + 1]) / n if n else float("nan"))
+    return out
 
 
 def frames_by_outlet(t: Trends, path: Path) -> Path:
