@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
 
 from model.sentences import Sentence, split_sentences
 
@@ -20,9 +22,17 @@ class Document:
     text: str
     sentences: tuple[Sentence, ...]
     windows: tuple[Window, ...]
+    # The word pieces of every sentence, concatenated, and where each sentence's begin ([n_sentences + 1]): kept
+    # from the tokenizer call that placed the windows, so encoding a window need not tokenize it again. None when
+    # a sentence had to be cut into pieces (its pieces re-tokenize differently) or the tokenizer is not a fast one.
+    token_ids: np.ndarray | None = field(default=None, compare=False, repr=False)
+    token_starts: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     def window_text(self, window: Window) -> str:
         return self.text[window.start : window.end]
+
+    def window_sentences(self, index: int) -> tuple[int, ...]:
+        return self.windows[index].sentence_ids
 
 
 def _token_offsets(tokenizer: Any, texts: list[str]) -> list[list[tuple[int, int]]]:
@@ -32,17 +42,17 @@ def _token_offsets(tokenizer: Any, texts: list[str]) -> list[list[tuple[int, int
     return [list(offsets) for offsets in encoded["offset_mapping"]]
 
 
-def _token_counts(tokenizer: Any, texts: list[str]) -> list[int]:
-    """Word pieces per text. Straight from the Rust tokenizer when there is one: no offsets and no Python lists,
-    whose conversion is otherwise most of the cost of building documents."""
+def _token_ids(tokenizer: Any, texts: list[str]) -> list[list[int]] | None:
+    """Word pieces of each text, straight from the Rust tokenizer (no offsets, whose conversion to Python lists
+    was most of the cost of building documents); None for a tokenizer without one."""
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is None or not hasattr(backend, "encode_batch_fast"):
-        return [len(offsets) for offsets in _token_offsets(tokenizer, texts)]
+        return None
     if not texts:
         return []
     backend.no_truncation()  # the state a tokenizer(..., add_special_tokens=False) call would set
     backend.no_padding()
-    return [len(encoding) for encoding in backend.encode_batch_fast(texts, add_special_tokens=False)]
+    return [encoding.ids for encoding in backend.encode_batch_fast(texts, add_special_tokens=False)]
 
 
 def _fit_sentences(
@@ -67,14 +77,23 @@ def _fit_sentences(
 def build_documents(texts: list[str], tokenizer: Any, budget: int, overlap_tokens: int) -> list[Document]:
     """`build_document` for many texts, with one tokenizer call for all their sentences (the fast path)."""
     split = [split_sentences(text) for text in texts]
-    counts = _token_counts(tokenizer, [s.text for sentences in split for s in sentences])
+    flat = [s.text for sentences in split for s in sentences]
+    ids = _token_ids(tokenizer, flat)
+    counts = [len(x) for x in ids] if ids is not None else [len(o) for o in _token_offsets(tokenizer, flat)]
     docs, first = [], 0
     for text, sentences in zip(texts, split, strict=True):
         own = counts[first : first + len(sentences)]
-        first += len(sentences)
         long = [i for i, n in enumerate(own) if n > budget]  # rare: only these need offsets, to be cut
         offsets = dict(zip(long, _token_offsets(tokenizer, [sentences[i].text for i in long]), strict=True))
-        docs.append(_windowed(text, _fit_sentences(sentences, own, offsets, budget), budget, overlap_tokens))
+        doc = _windowed(text, _fit_sentences(sentences, own, offsets, budget), budget, overlap_tokens)
+        if ids is not None and not long:
+            pieces = ids[first : first + len(sentences)]
+            starts = np.zeros(len(own) + 1, dtype=np.int64)
+            np.cumsum(own, out=starts[1:])
+            joined = np.fromiter((t for piece in pieces for t in piece), dtype=np.int64, count=int(starts[-1]))
+            doc = Document(doc.text, doc.sentences, doc.windows, joined, starts)
+        first += len(sentences)
+        docs.append(doc)
     return docs
 
 
