@@ -11,6 +11,7 @@ Passages of about 170 word pieces are cut from the Narrative Frames articles. Ro
   model only    the forward pass alone on pre-tokenized, length-sorted batches: the ceiling for this GPU.
   host only     classify with a network that answers instantly: the ceiling of the CPU side (documents,
                 tokenization, formatting) in this process. framelens runs at about the lower of the two.
+  host, 2 tok   the same, with windows tokenized again from their text (the path before tokenize-once).
 Speed does not depend on training, so --encoder measures an untrained network of the same shape.
 """
 
@@ -156,6 +157,11 @@ def main() -> None:
     net, predictor.net = predictor.net, InstantNet(predictor.net.n_frames, predictor.net.n_stance)
     predictor.prefetch = True
     rows["host only"] = timed(classify, texts)
+    import model.encoding
+
+    joins, model.encoding._joins_exactly = model.encoding._joins_exactly, lambda tokenizer: False
+    rows["host, 2 tok"] = timed(classify, texts)  # the old path: each window tokenized again from its text
+    model.encoding._joins_exactly = joins
     predictor.net = net
     print(f"\n{'':<12} {'passages/s':>11}")
     for label, speed in rows.items():
