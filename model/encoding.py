@@ -48,7 +48,7 @@ def encode(
     Without targets, windows are assembled from the word pieces their documents kept (`Document.token_ids`)
     when the tokenizer gives the same ids that way (checked once per tokenizer): the text is tokenized once, not
     twice. `with_sentences=False` skips the token -> sentence map, which only evidence needs."""
-    if targets is None and all(docs[r.doc].token_ids is not None for r in refs) and _joins_exactly(tokenizer):
+    if refs and targets is None and all(docs[r.doc].token_ids is not None for r in refs) and _joins_exactly(tokenizer):
         return _encode_joined(tokenizer, docs, refs, max_length, with_sentences)
     return _encode_text(tokenizer, docs, refs, max_length, targets, with_sentences)
 
