@@ -3,6 +3,7 @@
     python bench/gpu_throughput.py                                # active version, 20,000 passages, CUDA
     python bench/gpu_throughput.py --encoder all-MiniLM-L6-v2     # no trained version needed (random heads)
     python bench/gpu_throughput.py --device cpu --count 64        # smoke check anywhere
+    python bench/gpu_throughput.py --encoder all-MiniLM-L6-v2 --device cpu --count 4000 --host-only   # host rows
 
 Passages of about 170 word pieces are cut from the Narrative Frames articles. Rows, each timed after a warm-up:
   framelens     Predictor.classify(frames only, no evidence) as it runs by default (no prefetch).
@@ -126,6 +127,7 @@ def main() -> None:
     parser.add_argument("--tokens", type=int, default=190, help="passage budget in word pieces (mean ~170)")
     parser.add_argument("--batch-size", type=int, default=None, help="windows per forward pass (GPU default 256)")
     parser.add_argument("--articles", type=Path, default=None, help="narrative-frames-2023 articles.jsonl")
+    parser.add_argument("--host-only", action="store_true", help="only the host rows (quick on a CPU)")
     args = parser.parse_args()
 
     import torch
@@ -149,12 +151,13 @@ def main() -> None:
         predictor.classify(chunk, targets=[], evidence=False)
 
     rows = {}
-    predictor.prefetch = False
-    rows["framelens"] = timed(classify, texts)
-    predictor.prefetch = True
-    rows["prefetch"] = timed(classify, texts)
-    predictor.prefetch = False
-    rows["model only"] = model_only(predictor, texts)
+    if not args.host_only:
+        predictor.prefetch = False
+        rows["framelens"] = timed(classify, texts)
+        predictor.prefetch = True
+        rows["prefetch"] = timed(classify, texts)
+        predictor.prefetch = False
+        rows["model only"] = model_only(predictor, texts)
     net, predictor.net = predictor.net, InstantNet(predictor.net.n_frames, predictor.net.n_stance)
     rows["host only"] = timed(classify, texts)
     import model.encoding
