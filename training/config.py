@@ -27,6 +27,9 @@ class TrainingConfig:
     patience: int = 2
     seed: int = 13
     max_train_windows: int = 8
+    # Windows that go through the encoder together in training; a batch with more is run in several passes with
+    # the same gradients (memory: whole articles at batch 8 x 8 windows x 256 tokens peaked at 7.9 GB in one pass).
+    max_windows_per_pass: int = 32
     # Each stance target costs one more encoder pass per passage; sampling one per step halves the cost of
     # training on two-target data while every pair is still seen about epochs/2 times. 0 trains all pairs.
     stance_pairs_per_example: int = 1
@@ -48,8 +51,8 @@ class TrainingConfig:
             raise FramelensError(f"stance_mode must be 'auto', 'heads' or 'paired', got {self.stance_mode!r}")
         if self.aggregation not in ("max", "mean"):
             raise FramelensError(f"aggregation must be 'max' or 'mean', got {self.aggregation!r}")
-        if self.epochs < 1 or self.batch_size < 1:
-            raise FramelensError("epochs and batch_size must be at least 1")
+        if self.epochs < 1 or self.batch_size < 1 or self.max_windows_per_pass < 1:
+            raise FramelensError("epochs, batch_size and max_windows_per_pass must be at least 1")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise FramelensError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
         if not 32 <= self.max_length <= 512:

@@ -34,6 +34,14 @@ from training.scoring import collect_raw, frame_gold, metrics_from_raw, selectio
 SELECTION_TIE = 0.005
 
 
+@dataclass(frozen=True)
+class _Norms:
+    """What a batch's mean losses divide by, so a batch split into passes sums to exactly the same loss."""
+
+    framed: int  # documents with frame labels
+    stance: float  # the summed class weights of the (document, target) pairs
+
+
 @dataclass
 class TrainedModel:
     net: FrameStanceNet
@@ -72,7 +80,10 @@ class _Batcher:
         self.rng = random.Random(config.seed)
         self.bce = nn.BCEWithLogitsLoss(pos_weight=self._pos_weight()).to(device)
         self.ce = nn.CrossEntropyLoss(weight=self._class_weight()).to(device)
+        self.bce_sum = nn.BCEWithLogitsLoss(pos_weight=self.bce.pos_weight, reduction="sum")
+        self.ce_sum = nn.CrossEntropyLoss(weight=self.ce.weight, reduction="sum")
         self.gold = self.gold.to(device)
+        self._chosen_pairs: dict[int, list[tuple[str, str]]] = {}
 
     def _pos_weight(self) -> torch.Tensor:
         labelled = self.gold[[i for i, e in enumerate(self.examples) if e.frames_labelled]]
@@ -99,6 +110,8 @@ class _Batcher:
 
     def _stance_pairs(self, doc: int) -> list[tuple[str, str]]:
         """The (target, label) pairs trained this step; a random subset when passages carry many targets."""
+        if doc in self._chosen_pairs:  # drawn once for a step that runs in several passes
+            return self._chosen_pairs[doc]
         pairs = sorted(self.examples[doc].stance.items())
         limit = self.config.stance_pairs_per_example
         if limit and len(pairs) > limit:
@@ -115,9 +128,70 @@ class _Batcher:
             out = self.net.frames(moved) if head == "frames" else self.net.stance(moved)
         return out.logits.float()
 
-    def loss(self, rows: list[int]) -> torch.Tensor:
+    def step(self, rows: list[int]) -> float:
+        """Back-propagate the batch's loss and return its value. A batch with more windows than
+        `max_windows_per_pass` goes through the encoder in several passes (less memory at once); the passes'
+        losses are divided by the whole batch's normalisers, so the gradients are those of one pass."""
+        parts = self._parts(rows)
+        if len(parts) == 1:
+            return self._backward(self.loss(rows))
+        if not self.spec.stance_targets and self.scheme.has_stance:
+            self._chosen_pairs = {d: self._stance_pairs(d) for d in rows}
+        try:
+            norms = self._norms(rows)
+            return sum(self._backward(self.loss(part, norms)) for part in parts)
+        finally:
+            self._chosen_pairs = {}
+
+    @staticmethod
+    def _backward(loss: torch.Tensor) -> float:
+        if loss.requires_grad:
+            loss.backward()
+        return float(loss.detach())
+
+    def _parts(self, rows: list[int]) -> list[list[int]]:
+        """Consecutive documents, grouped so each pass stays within `max_windows_per_pass` windows."""
+        paired_stance = not self.spec.stance_targets and self.scheme.has_stance
+        parts: list[list[int]] = [[]]
+        used = 0
+        for d in rows:
+            windows = min(len(self.docs[d].windows), self.config.max_train_windows)
+            cost = windows * (1 + (len(self.examples[d].stance) if paired_stance else 0))
+            if parts[-1] and used + cost > self.config.max_windows_per_pass:
+                parts.append([])
+                used = 0
+            parts[-1].append(d)
+            used += cost
+        return parts
+
+    def _norms(self, rows: list[int]) -> _Norms:
+        read = [d for d in rows if self.docs[d].windows]
+        framed = [d for d in read if self.examples[d].frames_labelled] if self.scheme.has_frames else []
+        if not self.scheme.has_stance:
+            labels = []
+        elif self.spec.stance_targets:
+            labels = [lab for d in read for lab in self.examples[d].stance.values()]
+        else:
+            labels = [lab for d in read for _, lab in self._stance_pairs(d)]
+        weight = self.ce.weight
+        ids = [self.scheme.stance_labels.index(lab) for lab in labels]
+        stance = float(weight[ids].sum()) if weight is not None and ids else float(len(ids))
+        return _Norms(len(framed), stance)
+
+    def _frames_loss(self, logits: torch.Tensor, gold: torch.Tensor, norms: _Norms | None) -> torch.Tensor:
+        if norms is None:
+            return self.bce(logits, gold)
+        return self.bce_sum(logits, gold) / (norms.framed * gold.shape[1])
+
+    def _stance_loss(self, logits: torch.Tensor, gold: torch.Tensor, norms: _Norms | None) -> torch.Tensor:
+        if norms is None:
+            return self.ce(logits, gold)
+        return self.ce_sum(logits, gold) / norms.stance
+
+    def loss(self, rows: list[int], norms: _Norms | None = None) -> torch.Tensor:
+        """The batch's loss (means over its documents and pairs), or with `norms` this part's share of it."""
         if self.spec.stance_targets:
-            return self._one_pass_loss(rows)
+            return self._one_pass_loss(rows, norms)
         total = torch.zeros((), device=self.device)
         framed = [d for d in rows if self.examples[d].frames_labelled and self.docs[d].windows]
         if self.scheme.has_frames and framed:
@@ -127,7 +201,7 @@ class _Batcher:
             local = {d: i for i, d in enumerate(framed)}
             index = self._on_device([local[r.doc] for r in refs])
             doc_logits = aggregate_windows(logits, index, len(framed), self.spec.aggregation)
-            total = total + self.bce(doc_logits, self.gold[framed])
+            total = total + self._frames_loss(doc_logits, self.gold[framed], norms)
         pairs = [(d, t, lab) for d in rows if self.docs[d].windows for t, lab in self._stance_pairs(d)]
         if self.scheme.has_stance and pairs:
             refs, targets, owner = [], [], []
@@ -141,10 +215,10 @@ class _Batcher:
             logits = self._forward("stance", enc.tensors)
             pair_logits = aggregate_windows(logits, self._on_device(owner), len(pairs), "mean")
             gold = self._on_device([self.scheme.stance_labels.index(lab) for _, _, lab in pairs])
-            total = total + self.config.stance_weight * self.ce(pair_logits, gold)
+            total = total + self.config.stance_weight * self._stance_loss(pair_logits, gold, norms)
         return total
 
-    def _one_pass_loss(self, rows: list[int]) -> torch.Tensor:
+    def _one_pass_loss(self, rows: list[int], norms: _Norms | None) -> torch.Tensor:
         """Heads mode: one pass over each window gives frame logits and every target's stance logits."""
         total = torch.zeros((), device=self.device)
         read = [d for d in rows if self.docs[d].windows]
@@ -159,14 +233,14 @@ class _Batcher:
         framed = [i for i, d in enumerate(read) if self.examples[d].frames_labelled]
         if n_frames and framed:
             doc_frames = aggregate_windows(logits[:, :n_frames], index, len(read), self.spec.aggregation)
-            total = total + self.bce(doc_frames[framed], self.gold[[read[i] for i in framed]])
+            total = total + self._frames_loss(doc_frames[framed], self.gold[[read[i] for i in framed]], norms)
         targets = self.spec.stance_targets
         stance = aggregate_windows(logits[:, n_frames:], index, len(read), "mean").view(len(read), len(targets), -1)
         pairs = [(i, targets.index(t), lab) for i, d in enumerate(read) for t, lab in self.examples[d].stance.items()]
         if n_labels and pairs:
             chosen = stance[[i for i, _, _ in pairs], [k for _, k, _ in pairs]]
             gold = self._on_device([self.scheme.stance_labels.index(lab) for _, _, lab in pairs])
-            total = total + self.config.stance_weight * self.ce(chosen, gold)
+            total = total + self.config.stance_weight * self._stance_loss(chosen, gold, norms)
         return total
 
 
@@ -269,13 +343,11 @@ def fine_tune(
         net.train()
         losses = []
         for batch in length_bucketed(rows.shuffle(seed=config.seed + epoch), config.batch_size):
-            loss = batcher.loss(batch)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            losses.append(batcher.step(batch))
             torch.nn.utils.clip_grad_norm_(net.parameters(), 1.0)
             optimizer.step()
             scheduler.step()
-            losses.append(float(loss.detach()))
             bar.update(1)
             bar.set_postfix(epoch=epoch, loss=f"{np.mean(losses[-20:]):.4f}")
         score = -float(np.mean(losses))

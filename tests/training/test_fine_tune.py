@@ -175,3 +175,46 @@ def test_training_on_a_gpu_learns_and_hands_back_a_cpu_network(tiny_encoder: Pat
     gpu_raw = collect_raw(trained.net, trained.tokenizer, trained.spec, TINY_SCHEME, examples, 64, torch.device("cuda"))
     np.testing.assert_allclose(gpu_raw.frame_logits, cpu_raw.frame_logits, atol=0.15)  # bf16 encoder on the GPU
     assert {p.device.type for p in trained.net.parameters()} == {"cpu"}
+
+
+@pytest.mark.parametrize("stance_mode", ["heads", "paired"])
+def test_a_batch_split_into_passes_gives_the_gradients_of_one_pass(
+    tiny_encoder: Path, tmp_path: Path, stance_mode: str
+) -> None:
+    import copy
+
+    from model.artifact import NetworkSpec, build_network
+    from model.inference import make_documents
+    from training.trainer import _Batcher, stance_targets_for
+
+    rows = tiny_rows()[:12]
+    for k in range(0, 12, 3):  # some passages long enough for several windows
+        rows[k] = {**rows[k], "text": " ".join(r["text"] for r in tiny_rows()[k : k + 4])}
+    examples = load_examples(write_jsonl(tmp_path / "split.jsonl", rows), TINY_SCHEME)
+    config = tiny_config(tiny_encoder, stance_mode=stance_mode, dropout=0.0, max_length=32, overlap_tokens=4)
+    targets = stance_targets_for(config, TINY_SCHEME, examples)
+    spec = NetworkSpec(str(tiny_encoder), 32, 4, 4, "max", 0.0, targets)
+    net, tokenizer = build_network(tiny_encoder, TINY_SCHEME, spec)
+    docs = make_documents([e.text for e in examples], tokenizer, spec, True)
+    assert sum(len(d.windows) for d in docs) > len(docs), "the fixture must have multi-window documents"
+    grads, values, passes = [], [], []
+    for limit in (10_000, 3):
+        copy_of = copy.deepcopy(net)
+        batcher = _Batcher(
+            copy_of,
+            tokenizer,
+            spec,
+            TINY_SCHEME,
+            examples,
+            docs,
+            config.replace(max_windows_per_pass=limit),
+            torch.device("cpu"),
+        )
+        passes.append(len(batcher._parts(list(range(len(examples))))))
+        values.append(batcher.step(list(range(len(examples)))))
+        grads.append([p.grad.clone() for p in copy_of.parameters() if p.grad is not None])
+    assert passes[0] == 1 and passes[1] > 3
+    assert values[1] == pytest.approx(values[0], rel=1e-5)
+    assert len(grads[0]) == len(grads[1]) > 0
+    for one, split in zip(grads[0], grads[1], strict=True):
+        torch.testing.assert_close(split, one, rtol=1e-4, atol=1e-6)
