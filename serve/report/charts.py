@@ -10,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")  # files only: no display, safe in a server thread
 
+import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
 from serve.report.trends import Trends, periods, roll_up
@@ -68,18 +69,20 @@ def frames_over_time(t: Trends, period: str, path: Path) -> Path:
         ax.axhline(100 * t.frame_total[frame] / max(t.articles, 1), color="#555", linestyle="--", linewidth=1)
         ax.set_title(frame, fontsize=11)
         ax.grid(True, alpha=0.3)
-        ax.tick_params(labelbottom=False)
+        ax.tick_params(labelbottom=k >= len(order) - columns)  # dates under the last panel of each column
         if k % columns == 0:
             ax.set_ylabel("% of articles")
         if k == 0:
             ax.legend(loc="upper left", fontsize=8, frameon=False)
     first.set_ylim(bottom=0)
+    locator = mdates.AutoDateLocator()  # shared by every panel: the same dates line up down the grid
+    first.xaxis.set_major_locator(locator)
+    first.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
     strip: Any = fig.add_subplot(grid[rows, :], sharex=first)
     strip.bar(buckets, counts, width=5 if period == "week" else 20, color="#90a4ae")
     strip.set_ylabel("articles")
     _period_axis(strip, period)
     fig.suptitle(f"Share of articles with each frame, by {period} (dashed: the frame's share over all articles)")
-    fig.autofmt_xdate()
     return _save(fig, path)
 
 
