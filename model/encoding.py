@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from model.windows import Document, Window
+from model.windows import Document, Window, build_documents
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _encode_joined(
     for ref in refs:
         doc = docs[ref.doc]
         assert doc.token_ids is not None and doc.token_starts is not None
-        ids = doc.window_sentences(ref.window)
+        ids = doc.windows[ref.window].sentence_ids
         begin, end = int(doc.token_starts[ids[0]]), int(doc.token_starts[ids[-1] + 1])
         pieces.append(doc.token_ids[begin : min(end, begin + max_length - 2)])
         if with_sentences:
@@ -100,8 +100,6 @@ def _joins_exactly(tokenizer: Any) -> bool:
     """Whether windows assembled from per-sentence pieces equal the tokenizer's own output for this tokenizer
     (true of BERT-style WordPiece; a tokenizer that marks word starts, like byte-level BPE, falls back)."""
     if tokenizer not in _JOINS:
-        from model.windows import build_documents
-
         docs = build_documents([_PROBE, "Short one. Ünïcödé text: ½ — ok?"], tokenizer, 64, 16)
         ok = all(d.token_ids is not None for d in docs) and getattr(tokenizer, "cls_token_id", None) is not None
         if ok:

@@ -31,9 +31,6 @@ class Document:
     def window_text(self, window: Window) -> str:
         return self.text[window.start : window.end]
 
-    def window_sentences(self, index: int) -> tuple[int, ...]:
-        return self.windows[index].sentence_ids
-
 
 def _token_offsets(tokenizer: Any, texts: list[str]) -> list[list[tuple[int, int]]]:
     if not texts:

@@ -24,7 +24,7 @@ def add_batch_commands(sub: Any) -> None:
     p.add_argument(
         "--backend",
         choices=["auto", "torch", "onnx-fp32", "onnx-int8"],
-        help="what scores (default: $FRAMELENS_BACKEND or auto, the fastest that passed parity; ray: torch)",
+        help="what scores (default: $FRAMELENS_BACKEND or auto, the fastest that passed parity; ray: the same)",
     )
     p.add_argument("--chunk-size", type=int, help="articles per chunk, the unit of resuming (local 64, ray 1024)")
     p.add_argument("--max-chars", type=int, default=1_000_000, help="longer articles go to the errors file")
@@ -90,18 +90,17 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
 def _scorer(args: argparse.Namespace, model_dir: Path, threads: int, backend: str) -> Any:
     from serve.model_holder import ModelHolder
 
-    predictor = ModelHolder(backend=backend, threads=threads).load(model_dir)  # "auto" resolved here, for both
+    name = ModelHolder(backend=backend, threads=threads).backend_for(model_dir)  # "auto" resolved once, for both
     engine = f"Ray, {args.workers} worker(s)" if args.engine == "ray" else "this process"
-    print(f"scoring with model {predictor.version} on {predictor.backend} ({engine})", file=sys.stderr, flush=True)
-    if args.engine == "ray":
+    print(f"scoring with model {model_dir.name} on {name} ({engine})", file=sys.stderr, flush=True)
+    if args.engine == "ray":  # the actors load their own copies; the driver loads none
         from serve.scoring.ray_engine import RayScorer
 
-        name = predictor.backend
-        del predictor  # the actors load their own copies
         return RayScorer(model_dir, workers=args.workers, threads=threads, address=args.ray_address, backend=name)
+    from model.predictor import Predictor
     from serve.scoring.local import LocalScorer
 
-    return LocalScorer(predictor)
+    return LocalScorer(Predictor.load(model_dir, backend=name, threads=threads))
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:

@@ -10,7 +10,7 @@ from pathlib import Path
 from model.backends import AUTO, TORCH
 from model.predictor import Predictor
 from serve.metrics import Metrics
-from training.backends import choose_backend
+from training.backends import chosen_backend
 from training.registry import Registry
 
 log = logging.getLogger("framelens.models")
@@ -27,14 +27,18 @@ class ModelHolder:
         self.backend = backend
         self.threads = threads
 
-    def load(self, version_dir: Path) -> Predictor:
-        """A predictor for a version on the configured backend (blocking: call it off the event loop). With
-        "auto", the first load of a version exports it to ONNX and checks parity; later loads read the record."""
+    def backend_for(self, version_dir: Path) -> str:
+        """The backend `load` uses for a version. With "auto", the first call for a version exports it to ONNX and
+        checks parity (blocking); later calls read the record."""
         if self.backend != AUTO:
-            return Predictor.load(version_dir, backend=self.backend, threads=self.threads)
-        name, predictor = choose_backend(version_dir, threads=self.threads)
+            return self.backend
+        name = chosen_backend(version_dir, threads=self.threads)
         log.info("model %s scores with %s (the fastest backend that passed parity)", version_dir.name, name)
-        return predictor
+        return name
+
+    def load(self, version_dir: Path) -> Predictor:
+        """A predictor for a version on the configured backend (blocking: call it off the event loop)."""
+        return Predictor.load(version_dir, backend=self.backend_for(version_dir), threads=self.threads)
 
     def current(self) -> Predictor | None:
         return self._predictor  # one attribute read: atomic under the GIL

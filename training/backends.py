@@ -2,7 +2,8 @@
 
 `check_parity` exports the version's ONNX graphs if needed, compares each backend with torch on fixed passages
 (largest score difference) and on the version's held-out dev and test splits (frames and stance macro-F1), times
-each, and writes <version>/onnx/parity.json. `choose_backend` returns the fastest backend that passed, loaded."""
+each, and writes <version>/onnx/parity.json. `chosen_backend` names the fastest backend that passed;
+`choose_backend` also loads it."""
 
 from __future__ import annotations
 
@@ -158,8 +159,20 @@ def choose_backend(
     device: str | None = None,
     recheck: bool = False,
 ) -> tuple[str, Predictor]:
+    """`chosen_backend`, and a Predictor on it with `threads`."""
+    name = chosen_backend(version_dir, candidates, threads, device, recheck)
+    return name, Predictor.load(Path(version_dir), backend=name, threads=threads, device=device)
+
+
+def chosen_backend(
+    version_dir: str | Path,
+    candidates: tuple[str, ...] = BACKENDS,
+    threads: int | None = None,
+    device: str | None = None,
+    recheck: bool = False,
+) -> str:
     """The fastest of `candidates` that passed parity (checked now if never recorded for this device, or if
-    `recheck`), and a Predictor on it with `threads`. Torch is the reference and always qualifies."""
+    `recheck`). Torch is the reference and always qualifies. Nothing is loaded once a record exists."""
     path = Path(version_dir)
     on = select_device(device).type
     record = read_parity(path)
@@ -170,5 +183,4 @@ def choose_backend(
     stale = record is None or record.get("device") != on
     if others and (recheck or stale or any(b not in (record or {}).get("backends", {}) for b in others)):
         record = check_parity(path, others, threads, device)
-    name = fastest_passing(record, path, on, candidates)
-    return name, Predictor.load(path, backend=name, threads=threads, device=device)
+    return fastest_passing(record, path, on, candidates)

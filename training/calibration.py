@@ -36,17 +36,20 @@ def best_threshold(scores: np.ndarray, gold: np.ndarray) -> float:
     """The threshold with the best F1; among near-ties the one nearest 0.5, which generalises better."""
     if gold.sum() == 0:
         return 0.5
-    f1s = np.array([f1_score(gold, scores >= t, zero_division=0) for t in _GRID])
-    good = np.flatnonzero(f1s >= f1s.max() - 1e-9)
-    return float(_GRID[good[np.argmin(np.abs(_GRID[good] - 0.5))]])
+    return _nearest_half_of_best([f1_score(gold, scores >= t, zero_division=0) for t in _GRID])
 
 
 def shared_threshold(scores: np.ndarray, gold: np.ndarray) -> float:
     """One threshold for all frames [n, frames]: the best macro-F1; among near-ties the one nearest 0.5."""
     if gold.sum() == 0:
         return 0.5
-    f1s = np.array([f1_score(gold, scores >= t, average="macro", zero_division=0) for t in _GRID])
-    good = np.flatnonzero(f1s >= f1s.max() - 1e-9)
+    return _nearest_half_of_best([f1_score(gold, scores >= t, average="macro", zero_division=0) for t in _GRID])
+
+
+def _nearest_half_of_best(f1s: list[float]) -> float:
+    """The grid threshold with the best F1 (`f1s` in grid order); among near-ties the one nearest 0.5."""
+    scores = np.asarray(f1s)
+    good = np.flatnonzero(scores >= scores.max() - 1e-9)
     return float(_GRID[good[np.argmin(np.abs(_GRID[good] - 0.5))]])
 
 
