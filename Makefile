@@ -4,26 +4,35 @@ VENV ?= .venv
 PYTHON ?= python3
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+TEST_STAMP := $(VENV)/.test-installed-stamp
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install run test test-fast lint mpnet clean-models
+.PHONY: install install-test run test test-fast lint mpnet clean-models
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
 	touch $(STAMP)
 
+# The test suite also runs the Ray engine and the browser tests: the ray extra, chromium and playwright-core.
+$(TEST_STAMP): $(STAMP) tools/browser/package-lock.json
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev,ray]'
+	touch $(TEST_STAMP)
+
 install: $(STAMP)
+
+install-test: $(TEST_STAMP)
+	tools/test-deps.sh
 
 run: install
 	$(VENV)/bin/framelens bootstrap
 	$(VENV)/bin/framelens serve
 
-test: install
+test: install-test
 	$(PY) -m pytest -q
 
-test-fast: install
+test-fast: install-test
 	$(PY) -m pytest -q -m "not slow"
 
 lint: install

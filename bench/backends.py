@@ -62,9 +62,9 @@ def peak_rss_mb() -> float:
 
 def dev_set(version_dir: Path) -> tuple[list[str], Any, list[str], Any]:
     """Held-out (dev + test) texts, gold frame matrix, frame names and the version's calibration."""
-    from model.artifact import load_artifact
-    from training.backends import held_out_examples
-    from training.scoring import frame_gold
+    from framelens.model.artifact import load_artifact
+    from framelens.training.backends import held_out_examples
+    from framelens.training.scoring import frame_gold
 
     artifact = load_artifact(version_dir, weights=False)
     dev, _ = held_out_examples(version_dir, artifact.scheme)
@@ -73,7 +73,7 @@ def dev_set(version_dir: Path) -> tuple[list[str], Any, list[str], Any]:
 
 
 def macro_f1(names: list[str], gold: Any, predicted: Any) -> float | None:
-    from training.evaluation import frame_metrics
+    from framelens.training.evaluation import frame_metrics
 
     return float(frame_metrics(names, gold, predicted, None)["macro_f1"]) if len(gold) else None
 
@@ -85,7 +85,7 @@ def pipeline_for(version_dir: Path, threads: int) -> Any:
     from safetensors.torch import load_file
     from transformers import AutoConfig, AutoModelForSequenceClassification, pipeline
 
-    from model.artifact import WEIGHTS, load_artifact
+    from framelens.model.artifact import WEIGHTS, load_artifact
 
     artifact = load_artifact(version_dir, weights=False)  # tokenizer, scheme, calibration; weights come below
     names = artifact.scheme.frame_names
@@ -161,7 +161,7 @@ def run_pipeline(name: str, version_dir: Path, texts: list[str], threads: int) -
 def run_framelens(name: str, version_dir: Path, texts: list[str], threads: int, batch_size: int) -> dict[str, Any]:
     import numpy as np
 
-    from model.predictor import Predictor
+    from framelens.model.predictor import Predictor
 
     predictor = Predictor.load(version_dir, backend=name, threads=threads)
     predictor.batch_size = batch_size or predictor.batch_size
@@ -192,8 +192,8 @@ def worker(args: argparse.Namespace) -> None:
 
 def prepare(version_dir: Path, threads: int, recheck: bool) -> tuple[str, dict[str, Any]]:
     """Export and parity-check before any timing (both cached beside the version); returns auto's pick."""
-    from model.backends import read_parity, recorded_choice
-    from training.backends import check_parity
+    from framelens.model.backends import read_parity, recorded_choice
+    from framelens.training.backends import check_parity
 
     began = time.perf_counter()
     record = read_parity(version_dir)
@@ -219,7 +219,7 @@ def main() -> None:
     parser.add_argument("--corpus", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.version_dir = (args.version_dir or active_version(home)).resolve()
-    from model.backends import available_cores
+    from framelens.model.backends import available_cores
 
     args.threads = args.threads or available_cores()
     if args.worker:

@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from model.sentences import split_sentences
+from framelens.model.sentences import split_sentences
 
 ARTICLES = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "narrative-frames-2023" / "articles.jsonl"
 

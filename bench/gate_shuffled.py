@@ -39,12 +39,12 @@ def shuffle_labels(source: Path, out: Path, test_ids: set[str], seed: int) -> in
 
 
 def main() -> int:
-    from model.scheme import Scheme
-    from training.pipeline import load_all
-    from training.registry import Registry
-    from training.retrain import RetrainRequest, retrain
-    from training.splits import split_examples
-    from training.store import recorded_files
+    from framelens.model.scheme import Scheme
+    from framelens.training.pipeline import load_all
+    from framelens.training.registry import Registry
+    from framelens.training.retrain import RetrainRequest, retrain
+    from framelens.training.splits import split_examples
+    from framelens.training.store import recorded_files
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", default=os.environ.get("FRAMELENS_HOME", "models"))

@@ -37,16 +37,16 @@ step gpu-tests gpu-tests 150 python3 -m pytest -q -m gpu tests/training/test_fin
 step throughput throughput 150 python3 bench/gpu_throughput.py --encoder .gpu/minilm --articles .gpu/nf-articles.jsonl --count 20000
 echo '{"init_from": ".gpu/minilm", "epochs": 5, "batch_size": 8, "max_length": 256, "patience": 2, "threads": 8,
        "device": "cuda"}' >/tmp/nf.json
-step cv cv-narrative-frames 330 python3 -m serve.cli cv .gpu/nf-articles.jsonl --scheme narrative-frames \
+step cv cv-narrative-frames 330 python3 -m framelens.serve.cli cv .gpu/nf-articles.jsonl --scheme narrative-frames \
   --config /tmp/nf.json --json "$out/cv-narrative-frames.json"
-step claim-stance claim-stance-train 150 python3 -m serve.cli --home /tmp/cs-models train .gpu/cs-train.jsonl --scheme claim-stance \
+step claim-stance claim-stance-train 150 python3 -m framelens.serve.cli --home /tmp/cs-models train .gpu/cs-train.jsonl --scheme claim-stance \
   --init-from .gpu/minilm --max-length 128 --threads 8 --device cuda
-step claim-stance claim-stance-evaluate 60 python3 -m serve.cli --home /tmp/cs-models evaluate .gpu/cs-test.jsonl \
+step claim-stance claim-stance-evaluate 60 python3 -m framelens.serve.cli --home /tmp/cs-models evaluate .gpu/cs-test.jsonl \
   --baseline-train .gpu/cs-train.jsonl
 # The spread of claim stance on unseen topics over training seeds (one run says little: it sits near chance).
 for seed in 1 2 3; do
-  step claim-stance-seeds "claim-stance-seed$seed" 90 python3 -m serve.cli --home "/tmp/cs-seed$seed" train \
+  step claim-stance-seeds "claim-stance-seed$seed" 90 python3 -m framelens.serve.cli --home "/tmp/cs-seed$seed" train \
     .gpu/cs-train.jsonl --scheme claim-stance --init-from .gpu/minilm --max-length 128 --threads 8 --seed "$seed"
-  step claim-stance-seeds "claim-stance-seed$seed-evaluate" 60 python3 -m serve.cli --home "/tmp/cs-seed$seed" \
+  step claim-stance-seeds "claim-stance-seed$seed-evaluate" 60 python3 -m framelens.serve.cli --home "/tmp/cs-seed$seed" \
     evaluate .gpu/cs-test.jsonl
 done

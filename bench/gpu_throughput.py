@@ -33,11 +33,11 @@ SCHEME = Path(__file__).resolve().parents[1] / "seeds" / "schemes" / "ukraine-wa
 
 
 def predictor_for(args: argparse.Namespace) -> Any:
-    from model.artifact import Artifact, NetworkSpec, build_network
-    from model.calibration import Calibration
-    from model.encoders import resolve_encoder
-    from model.predictor import Predictor
-    from model.scheme import Scheme
+    from framelens.model.artifact import Artifact, NetworkSpec, build_network
+    from framelens.model.calibration import Calibration
+    from framelens.model.encoders import resolve_encoder
+    from framelens.model.predictor import Predictor
+    from framelens.model.scheme import Scheme
 
     if args.encoder:
         scheme = Scheme.load(SCHEME)
@@ -68,8 +68,8 @@ def model_only(predictor: Any, texts: list[str]) -> float:
     """Forward passes alone, on batches tokenized beforehand (the GPU's own limit for this model)."""
     import torch
 
-    from model.encoding import WindowRef, encode
-    from model.inference import make_documents
+    from framelens.model.encoding import WindowRef, encode
+    from framelens.model.inference import make_documents
 
     a = predictor.artifact
     docs = make_documents(texts, a.tokenizer, a.spec, with_stance=False)
@@ -101,7 +101,7 @@ class InstantNet:
     def _out(self, batch: dict[str, Any], labels: int) -> Any:
         import torch
 
-        from model.network import HeadOutput
+        from framelens.model.network import HeadOutput
 
         rows, tokens = batch["input_ids"].shape
         return HeadOutput(torch.zeros(rows, max(labels, 1)), torch.zeros(rows, tokens, max(labels, 1)))
@@ -160,11 +160,12 @@ def main() -> None:
         rows["model only"] = model_only(predictor, texts)
     net, predictor.net = predictor.net, InstantNet(predictor.net.n_frames, predictor.net.n_stance)
     rows["host only"] = timed(classify, texts)
-    import model.encoding
 
-    joins, model.encoding._joins_exactly = model.encoding._joins_exactly, lambda tokenizer: False
+    from framelens.model import encoding
+
+    joins, encoding._joins_exactly = encoding._joins_exactly, lambda tokenizer: False
     rows["host, 2 tok"] = timed(classify, texts)  # the old path: each window tokenized again from its text
-    model.encoding._joins_exactly = joins
+    encoding._joins_exactly = joins
     predictor.net = net
     print(f"\n{'':<12} {'passages/s':>11}")
     for label, speed in rows.items():

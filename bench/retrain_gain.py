@@ -61,15 +61,15 @@ def table(title: str, columns: dict[str, dict[str, Any]]) -> str:
 def main() -> int:
     import torch
 
-    from model.artifact import load_artifact
-    from model.scheme import Scheme
-    from training.examples import load_examples
-    from training.gate import GatePolicy, checks, evaluate
-    from training.pipeline import load_all, train_version
-    from training.registry import Registry
-    from training.retrain import base_config
-    from training.splits import split_examples
-    from training.store import recorded_files
+    from framelens.model.artifact import load_artifact
+    from framelens.model.scheme import Scheme
+    from framelens.training.examples import load_examples
+    from framelens.training.gate import GatePolicy, checks, evaluate
+    from framelens.training.pipeline import load_all, train_version
+    from framelens.training.registry import Registry
+    from framelens.training.retrain import base_config
+    from framelens.training.splits import split_examples
+    from framelens.training.store import recorded_files
 
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--home", default=os.environ.get("FRAMELENS_HOME", "models"))

@@ -31,7 +31,7 @@ ENV = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
 
 
 def command(args: argparse.Namespace, archive: Path, out: Path, *extra: str) -> list[str]:
-    base = [sys.executable, "-m", "serve.cli", *(["--home", args.home] if args.home else []), "score"]
+    base = [sys.executable, "-m", "framelens.serve.cli", *(["--home", args.home] if args.home else []), "score"]
     return [*base, str(archive), "-o", str(out), "--threads", "1", "--chunk-size", str(args.chunk_size), *extra]
 
 

@@ -42,7 +42,17 @@ def build_archive(source: Path, small: int, repeat: int, dest: Path) -> Path:
 
 def score(archive: Path, out: Path, args: argparse.Namespace) -> tuple[float, float, dict[str, int]]:
     """Peak RSS in MiB and seconds of one `framelens score` process."""
-    command = [sys.executable, "-m", "serve.cli", "score", str(archive), "-o", str(out), "--quiet", "--overwrite"]
+    command = [
+        sys.executable,
+        "-m",
+        "framelens.serve.cli",
+        "score",
+        str(archive),
+        "-o",
+        str(out),
+        "--quiet",
+        "--overwrite",
+    ]
     command += ["--threads", str(args.threads), "--chunk-size", str(args.chunk_size)]
     if args.home:
         command[3:3] = ["--home", str(args.home)]

@@ -12,10 +12,10 @@ import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedTokenizerBase
 
-from model.calibration import Calibration
-from model.errors import FramelensError
-from model.network import FrameStanceNet
-from model.scheme import Scheme
+from framelens.model.calibration import Calibration
+from framelens.model.errors import FramelensError
+from framelens.model.network import FrameStanceNet
+from framelens.model.scheme import Scheme
 
 WEIGHTS = "model.safetensors"
 

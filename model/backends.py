@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from model.network import FrameStanceNet, HeadOutput
+from framelens.model.network import FrameStanceNet, HeadOutput
 
 TORCH = "torch"
 ONNX_FP32 = "onnx-fp32"

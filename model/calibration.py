@@ -18,12 +18,18 @@ class Calibration:
     # Added to log-probabilities when choosing the stance label (tuned on dev for macro-F1, like the frame
     # thresholds); the reported probabilities stay the calibrated ones.
     stance_bias: tuple[float, ...] = ()
+    # Weight of log(windows read) in every frame's calibrated logit. A document's frame logit is the max over its
+    # windows, which grows with their number even where no window carries the frame; this term, fitted on
+    # multi-window dev documents, puts an article's scores on the same scale as one passage's (0 for one window).
+    window_slope: float = 0.0
 
-    def frame_scores(self, logits: np.ndarray, frame_names: list[str]) -> np.ndarray:
-        """Raw frame logits [n, frames] -> calibrated probabilities."""
+    def frame_scores(self, logits: np.ndarray, frame_names: list[str], windows: np.ndarray | int = 1) -> np.ndarray:
+        """Raw frame logits [n, frames] of documents read in `windows` windows each -> calibrated probabilities."""
         slopes = np.array([self.frame_platt.get(f, (1.0, 0.0))[0] for f in frame_names], dtype=np.float64)
         shifts = np.array([self.frame_platt.get(f, (1.0, 0.0))[1] for f in frame_names], dtype=np.float64)
-        return 1.0 / (1.0 + np.exp(-(logits.astype(np.float64) * slopes + shifts)))
+        length = np.log(np.maximum(np.asarray(windows, dtype=np.float64), 1.0)).reshape(-1, 1)
+        z = logits.astype(np.float64) * slopes + shifts + self.window_slope * length
+        return 1.0 / (1.0 + np.exp(-z))
 
     def threshold_vector(self, frame_names: list[str], override: dict[str, float] | None = None) -> np.ndarray:
         merged = {**self.thresholds, **(override or {})}
@@ -54,4 +60,5 @@ class Calibration:
             thresholds={k: float(v) for k, v in data.get("thresholds", {}).items()},
             stance_temperature=float(data.get("stance_temperature", 1.0)),
             stance_bias=tuple(float(b) for b in data.get("stance_bias", ())),
+            window_slope=float(data.get("window_slope", 0.0)),
         )

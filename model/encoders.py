@@ -12,7 +12,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from model.errors import FramelensError
+from framelens.model.errors import FramelensError
 
 DEFAULT_ENCODER = "all-MiniLM-L6-v2"
 _MINILM_NAMES = {"minilm", "all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2"}

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from model.windows import Document, Window, build_documents
+from framelens.model.windows import Document, Window, build_documents
 
 
 @dataclass(frozen=True)

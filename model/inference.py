@@ -11,10 +11,10 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import torch
 
-from model.artifact import NetworkSpec
-from model.encoding import EncodedBatch, WindowRef, clip_target, encode, sentence_logits
-from model.network import HeadOutput
-from model.windows import Document, build_documents
+from framelens.model.artifact import NetworkSpec
+from framelens.model.encoding import EncodedBatch, WindowRef, clip_target, encode, sentence_logits
+from framelens.model.network import HeadOutput
+from framelens.model.windows import Document, build_documents
 
 T = TypeVar("T")
 

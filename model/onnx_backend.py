@@ -22,10 +22,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from model.artifact import WEIGHTS, load_artifact
-from model.backends import ONNX_FP32, ONNX_INT8, available_cores
-from model.errors import FramelensError
-from model.network import FrameStanceNet, HeadOutput
+from framelens.model.artifact import WEIGHTS, load_artifact
+from framelens.model.backends import ONNX_FP32, ONNX_INT8, available_cores
+from framelens.model.errors import FramelensError
+from framelens.model.network import FrameStanceNet, HeadOutput
 
 ONNX_DIR = "onnx"
 MANIFEST = "manifest.json"

@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 import torch
 
-from model.artifact import Artifact, load_artifact
-from model.backends import AUTO, BACKENDS, TORCH, TorchScorer, recorded_choice, select_device
-from model.errors import FramelensError
-from model.inference import DocumentScores, ScoringNet, make_documents, score_documents
-from model.prediction import Evidence, FrameResult, StanceResult, TextPrediction
-from model.windows import Document
+from framelens.model.artifact import Artifact, load_artifact
+from framelens.model.backends import AUTO, BACKENDS, TORCH, TorchScorer, recorded_choice, select_device
+from framelens.model.errors import FramelensError
+from framelens.model.inference import DocumentScores, ScoringNet, make_documents, score_documents
+from framelens.model.prediction import Evidence, FrameResult, StanceResult, TextPrediction
+from framelens.model.windows import Document
 
 
 class Predictor:
@@ -64,7 +64,7 @@ class Predictor:
             if threads:
                 torch.set_num_threads(threads)
             return cls(load_artifact(path), version=path.name, backend=TORCH, device=device)
-        from model.onnx_backend import load_onnx_net
+        from framelens.model.onnx_backend import load_onnx_net
 
         net = load_onnx_net(path, backend, threads)
         return cls(load_artifact(path, weights=False), version=path.name, net=net, backend=backend)
@@ -149,7 +149,7 @@ class Predictor:
         cal, names = self.artifact.calibration, self.scheme.frame_names
         frames: list[FrameResult] = []
         if names:
-            scores = cal.frame_scores(raw.frame_logits[None, :], names)[0]
+            scores = cal.frame_scores(raw.frame_logits[None, :], names, raw.n_windows)[0]
             cuts = cal.threshold_vector(names, thresholds)
             # No sentence was scored when evidence was not asked for: then no frame gets any.
             read = bool(np.isfinite(raw.sentence_frame_logits).any())

@@ -5,12 +5,14 @@ from __future__ import annotations
 import difflib
 import json
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from model.errors import FramelensError
+from framelens.model.errors import FramelensError
 
-SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+# The seeds ship as package data, so schemes and the default corpus are found in a wheel as in a checkout.
+SEEDS_DIR = Path(str(files("framelens").joinpath("seeds")))
 SCHEMES_DIR = SEEDS_DIR / "schemes"
 _KEYS = {"name", "description", "frames", "stance"}
 _STANCE_KEYS = {"labels", "targets", "descriptions"}

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from model.sentences import Sentence, split_sentences
+from framelens.model.sentences import Sentence, split_sentences
 
 
 @dataclass(frozen=True)

@@ -10,16 +10,29 @@ from contextlib import asynccontextmanager
 import torch
 from fastapi import FastAPI
 
-from model.errors import FramelensError
-from serve.batcher import Batcher
-from serve.errors import install_error_handlers
-from serve.metrics import Metrics
-from serve.middleware import RequestContextMiddleware
-from serve.model_holder import ModelHolder
-from serve.retraining import Retrainer
-from serve.routers import classify, examples, health, jobs, metrics, models, scheme, suggestions, train
-from serve.settings import Settings
-from training.registry import Registry
+from framelens.model.errors import FramelensError
+from framelens.serve.batcher import Batcher
+from framelens.serve.errors import install_error_handlers
+from framelens.serve.metrics import Metrics
+from framelens.serve.middleware import RequestContextMiddleware
+from framelens.serve.model_holder import ModelHolder
+from framelens.serve.predictors import PredictorFactory
+from framelens.serve.retraining import Retrainer
+from framelens.serve.routers import (
+    classify,
+    examples,
+    health,
+    job_report,
+    jobs,
+    metrics,
+    models,
+    page,
+    scheme,
+    suggestions,
+    train,
+)
+from framelens.serve.settings import Settings
+from framelens.training.registry import Registry
 
 log = logging.getLogger("framelens.app")
 
@@ -34,10 +47,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="framelens", version="0.1.0", description=DESCRIPTION, lifespan=_lifespan)
     app.state.settings = settings
     app.state.metrics = Metrics()
-    app.state.holder = ModelHolder(backend=settings.backend, threads=settings.threads)
+    app.state.holder = ModelHolder(factory=PredictorFactory.from_settings(settings))
     install_error_handlers(app)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics, max_body_bytes=settings.max_body_bytes)
-    for module in (classify, scheme, models, health, metrics, examples, train, suggestions, jobs):
+    for module in (classify, scheme, models, health, metrics, examples, train, suggestions, jobs, job_report, page):
         app.include_router(module.router)
     return app
 

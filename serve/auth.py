@@ -5,8 +5,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 
-from serve.errors import ApiError
-from serve.settings import Settings
+from framelens.serve.errors import ApiError
+from framelens.serve.settings import Settings
 
 
 def hash_key(key: str) -> str:

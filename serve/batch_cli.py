@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.errors import FramelensError
-from serve.settings import Settings
+from framelens.model.errors import FramelensError
+from framelens.serve.predictors import PredictorFactory
+from framelens.serve.settings import Settings
 
 
 def add_batch_commands(sub: Any) -> None:
@@ -41,9 +42,9 @@ def add_batch_commands(sub: Any) -> None:
 
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
-    from serve.scoring.engine import ScoreOptions, pending_plan, score_archive
-    from serve.scoring.progress import ProgressBar
-    from training.registry import Registry
+    from framelens.serve.scoring.engine import ScoreOptions, pending_plan, score_archive
+    from framelens.serve.scoring.progress import ProgressBar
+    from framelens.training.registry import Registry
 
     threads = args.threads or settings.threads
     out = Path(args.out)
@@ -66,7 +67,8 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         max_chars=args.max_chars,
         overwrite=args.overwrite,
     )
-    scorer = _scorer(args, registry.path(version), threads, args.backend or settings.backend)
+    factory = PredictorFactory(args.backend or settings.backend, threads, settings.device)
+    scorer = _scorer(args, registry.path(version), factory)
     bar = ProgressBar(enabled=not args.quiet)
     if resumed:
         print(f"resuming the unfinished run in {out}.partial (model {resumed})", file=sys.stderr, flush=True)
@@ -87,24 +89,21 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def _scorer(args: argparse.Namespace, model_dir: Path, threads: int, backend: str) -> Any:
-    from serve.model_holder import ModelHolder
-
-    name = ModelHolder(backend=backend, threads=threads).backend_for(model_dir)  # "auto" resolved once, for both
+def _scorer(args: argparse.Namespace, model_dir: Path, factory: PredictorFactory) -> Any:
+    factory = factory.resolved(model_dir)  # "auto" resolved once, for this process and every Ray actor alike
     engine = f"Ray, {args.workers} worker(s)" if args.engine == "ray" else "this process"
-    print(f"scoring with model {model_dir.name} on {name} ({engine})", file=sys.stderr, flush=True)
+    print(f"scoring with model {model_dir.name} on {factory.backend} ({engine})", file=sys.stderr, flush=True)
     if args.engine == "ray":  # the actors load their own copies; the driver loads none
-        from serve.scoring.ray_engine import RayScorer
+        from framelens.serve.scoring.ray_engine import RayScorer
 
-        return RayScorer(model_dir, workers=args.workers, threads=threads, address=args.ray_address, backend=name)
-    from model.predictor import Predictor
-    from serve.scoring.local import LocalScorer
+        return RayScorer(model_dir, workers=args.workers, address=args.ray_address, factory=factory)
+    from framelens.serve.scoring.local import LocalScorer
 
-    return LocalScorer(Predictor.load(model_dir, backend=name, threads=threads))
+    return LocalScorer(factory.load(model_dir))
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:
-    from serve.report.html import write_report
+    from framelens.serve.report.html import write_report
 
     report = write_report(Path(args.scores), Path(args.out), period=args.period, title=args.title)
     charts = ", ".join(p.name for p in report.charts)

@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from model.prediction import TextPrediction
-from serve.model_holder import ModelHolder
+from framelens.model.prediction import TextPrediction
+from framelens.serve.model_holder import ModelHolder
 
 log = logging.getLogger("framelens.batcher")
 

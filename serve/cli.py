@@ -11,19 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from model.errors import FramelensError
-from serve.batch_cli import add_batch_commands, cmd_report, cmd_score
-from serve.cli_retraining import COMMANDS as RETRAIN_COMMANDS
-from serve.cli_retraining import add_commands as add_retrain_commands
-from serve.cli_retraining import gate_line
-from serve.settings import Settings
+from framelens.model.errors import FramelensError
+from framelens.serve.batch_cli import add_batch_commands, cmd_report, cmd_score
+from framelens.serve.cli_retraining import COMMANDS as RETRAIN_COMMANDS
+from framelens.serve.cli_retraining import add_commands as add_retrain_commands
+from framelens.serve.cli_retraining import gate_line
+from framelens.serve.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # framelens never downloads: encoders ship in packages
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def _config(args: argparse.Namespace) -> Any:
-    from training.config import TrainingConfig
+    from framelens.training.config import TrainingConfig
 
     config = TrainingConfig.load(args.config) if getattr(args, "config", None) else TrainingConfig()
     return config.replace(
@@ -37,15 +37,15 @@ def _config(args: argparse.Namespace) -> Any:
 
 
 def _registry(settings: Settings) -> Any:
-    from training.registry import Registry
+    from framelens.training.registry import Registry
 
     return Registry(settings.home)
 
 
 def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from model.scheme import Scheme
-    from training.pipeline import train_version
-    from training.tables import text_table
+    from framelens.model.scheme import Scheme
+    from framelens.training.pipeline import train_version
+    from framelens.training.tables import text_table
 
     scheme = Scheme.load(args.scheme)
     began = time.monotonic()
@@ -57,8 +57,8 @@ def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
-    from training.pipeline import evaluate_version
-    from training.tables import text_table
+    from framelens.training.pipeline import evaluate_version
+    from framelens.training.tables import text_table
 
     registry = _registry(settings)
     version = args.version or registry.active()
@@ -72,9 +72,9 @@ def cmd_evaluate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_cv(args: argparse.Namespace, settings: Settings) -> int:
-    from model.scheme import Scheme
-    from training.cv import cross_validate
-    from training.tables import text_table
+    from framelens.model.scheme import Scheme
+    from framelens.training.cv import cross_validate
+    from framelens.training.tables import text_table
 
     scheme = Scheme.load(args.scheme)
     folds = [int(f) for f in args.folds.split(",")] if args.folds else None
@@ -94,13 +94,14 @@ def cmd_cv(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def load_predictor(settings: Settings, version: str | None) -> Any:
-    from model.predictor import Predictor
+    """The predictor every face would build for that version (or the active one), from the same settings."""
+    from framelens.serve.predictors import PredictorFactory
 
     registry = _registry(settings)
     chosen = version or settings.version or registry.active()
     if chosen is None:
         raise FramelensError(f"no active model in {settings.home}: run `make run` or `framelens train` first")
-    return Predictor.load(registry.path(chosen))
+    return PredictorFactory.from_settings(settings).load(registry.path(chosen))
 
 
 def cmd_classify(args: argparse.Namespace, settings: Settings) -> int:
@@ -132,7 +133,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     for version in registry.versions():
         meta = registry.metadata(version)
         metrics = json.loads((registry.path(version) / "metrics.json").read_text(encoding="utf-8"))
-        from training.evaluation import summary_line
+        from framelens.training.evaluation import summary_line
 
         figures = ", ".join(f"{k}={v:.3f}" for k, v in summary_line(metrics.get("test") or {}).items())
         mark = "*" if version == active else " "
@@ -147,7 +148,7 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     import uvicorn
 
-    from serve.logs import log_config
+    from framelens.serve.logs import log_config
 
     # Each worker process builds its app from the environment, so the options travel there.
     os.environ["FRAMELENS_HOME"] = str(settings.home)
@@ -158,7 +159,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     host, port = args.host or settings.host, args.port or settings.port
     print(f"framelens API on http://{host}:{port} (docs at http://{host}:{port}/docs)", file=sys.stderr, flush=True)
     uvicorn.run(
-        "serve.app:create_app",
+        "framelens.serve.app:create_app",
         factory=True,
         host=host,
         port=port,
@@ -172,7 +173,7 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_hash_key(args: argparse.Namespace, settings: Settings) -> int:
-    from serve.auth import hash_key
+    from framelens.serve.auth import hash_key
 
     key = args.key if args.key is not None else sys.stdin.readline().rstrip("\n")
     if not key.strip():
@@ -183,10 +184,10 @@ def cmd_hash_key(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     """Make sure a default model is active: train it from seeds/ on a fresh machine."""
-    from model.scheme import Scheme
-    from training.config import TrainingConfig
-    from training.pipeline import train_version
-    from training.tables import text_table
+    from framelens.model.scheme import Scheme
+    from framelens.training.config import TrainingConfig
+    from framelens.training.pipeline import train_version
+    from framelens.training.tables import text_table
 
     registry = _registry(settings)
     if registry.active() and not args.force:
@@ -203,8 +204,8 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_agreement(args: argparse.Namespace, settings: Settings) -> int:
-    from model.scheme import Scheme
-    from training.agreement import agreement, load_double_annotation
+    from framelens.model.scheme import Scheme
+    from framelens.training.agreement import agreement, load_double_annotation
 
     result = agreement(load_double_annotation(args.file), Scheme.load(args.scheme))
     print(

@@ -10,14 +10,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from model.errors import FramelensError
-from serve.settings import Settings
+from framelens.model.errors import FramelensError
+from framelens.serve.settings import Settings
 
 
 def _active_scheme(settings: Settings, fallback: str | None) -> Any:
     """The active model's scheme (what the store validates against), else --scheme."""
-    from model.scheme import Scheme
-    from training.registry import Registry
+    from framelens.model.scheme import Scheme
+    from framelens.training.registry import Registry
 
     registry = Registry(settings.home)
     active = registry.active()
@@ -39,15 +39,15 @@ def _read(path: str) -> str:
 
 
 def _store_items(settings: Settings, items: Any, scheme: Any, source: str) -> Any:
-    from training.registry import Registry
-    from training.store import ExampleStore, check_against_active
+    from framelens.training.registry import Registry
+    from framelens.training.store import ExampleStore, check_against_active
 
     check_against_active(items, Registry(settings.home), source)
     return ExampleStore(settings.home).add(items, scheme, source)
 
 
 def cmd_examples(args: argparse.Namespace, settings: Settings) -> int:
-    from training.store import ExampleStore, check_rows, parse_upload
+    from framelens.training.store import ExampleStore, check_rows, parse_upload
 
     store = ExampleStore(settings.home)
     if args.action == "export":
@@ -63,7 +63,7 @@ def cmd_examples(args: argparse.Namespace, settings: Settings) -> int:
         return 0
     scheme = _active_scheme(settings, args.scheme)
     if args.action == "label-config":
-        from training.imports.labelstudio import label_config
+        from framelens.training.imports.labelstudio import label_config
 
         targets = [t.strip() for t in args.targets.split(",")] if args.targets else None
         print(label_config(scheme, targets), end="")
@@ -76,7 +76,7 @@ def cmd_examples(args: argparse.Namespace, settings: Settings) -> int:
         result = _store_items(settings, items, scheme, args.file)
         print(f"stored {result.added} new and {result.replaced} relabelled passage(s); {result.total} in the store")
         return 0
-    from training.imports import import_labels
+    from framelens.training.imports import import_labels
 
     if not args.format:
         raise FramelensError("say which export this is: --format labelstudio|labelstudio-min|labelstudio-csv|argilla")
@@ -98,17 +98,20 @@ def cmd_examples(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
     import torch
 
-    from model.predictor import Predictor
-    from training.registry import Registry
-    from training.store import ExampleStore
-    from training.suggest import as_jsonl, as_labelstudio, predict_in_chunks, read_archive, suggest
+    from framelens.serve.predictors import PredictorFactory
+    from framelens.training.registry import Registry
+    from framelens.training.store import ExampleStore
+    from framelens.training.suggest import as_jsonl, as_labelstudio, predict_in_chunks, read_archive, suggest
 
     torch.set_num_threads(args.threads or settings.threads)
     registry = Registry(settings.home)
     version = args.version or settings.version or registry.active()
     if version is None:
         raise FramelensError(f"no active model in {settings.home}: train one first or pass --version")
-    predictor = Predictor.load(registry.path(version))
+    factory = PredictorFactory.from_settings(settings)
+    predictor = PredictorFactory(factory.backend, args.threads or factory.threads, factory.device).load(
+        registry.path(version)
+    )
     stored = {row.get("id") for _, row in ExampleStore(settings.home).rows()}
     passages = [p for p in read_archive(args.archive) if p.id not in stored]
     predictions = predict_in_chunks(lambda texts: predictor.classify(texts, evidence=False), passages)
@@ -126,8 +129,8 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
     """The API's retrain, in the foreground: one job at a time all the same (it shows in GET /v1/train)."""
     from dataclasses import asdict
 
-    from training.retrain import RetrainRequest, retrain
-    from training.train_jobs import TrainJobs
+    from framelens.training.retrain import RetrainRequest, retrain
+    from framelens.training.train_jobs import TrainJobs
 
     request = RetrainRequest(
         init_from=args.init_from,
@@ -136,6 +139,7 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
         macro_tolerance=settings.gate_macro_tolerance if args.tolerance is None else args.tolerance,
         frame_tolerance=settings.gate_frame_tolerance if args.frame_tolerance is None else args.frame_tolerance,
         promote=not args.no_promote,
+        seed_files=[str(Path(f).resolve()) for f in args.seeds or []],
     )
     jobs = TrainJobs(settings.home)
     job = jobs.create(asdict(request))
@@ -154,7 +158,7 @@ def cmd_retrain(args: argparse.Namespace, settings: Settings) -> int:
 
 def gate_line(version_dir: Path) -> str | None:
     """One line for `framelens models`: the gate's verdict on a retrained version."""
-    from training.gate import read_decision
+    from framelens.training.gate import read_decision
 
     decision = read_decision(version_dir)
     if decision is None:
@@ -185,6 +189,9 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--tolerance", type=float, help="largest allowed fall of a macro-F1 (default 0.01)")
     p.add_argument("--frame-tolerance", type=float, help="largest allowed fall of one frame's F1 (default 0.05)")
     p.add_argument("--no-promote", action="store_true", help="gate the candidate but leave the active model")
+    p.add_argument(
+        "--seeds", nargs="+", metavar="FILE", help="seed files to retrain on (default: the active version's, checked)"
+    )
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {

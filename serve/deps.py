@@ -8,13 +8,13 @@ from typing import Annotated
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from model.predictor import Predictor
-from serve.auth import check_key, key_from_headers
-from serve.batcher import Batcher, ModelNotReady
-from serve.metrics import Metrics
-from serve.model_holder import ModelHolder
-from serve.settings import Settings
-from training.registry import Registry
+from framelens.model.predictor import Predictor
+from framelens.serve.auth import check_key, key_from_headers
+from framelens.serve.batcher import Batcher, ModelNotReady
+from framelens.serve.metrics import Metrics
+from framelens.serve.model_holder import ModelHolder
+from framelens.serve.settings import Settings
+from framelens.training.registry import Registry
 
 _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer YOUR_KEY")
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: YOUR_KEY")

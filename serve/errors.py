@@ -10,9 +10,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from model.errors import FramelensError
-from serve.batcher import ModelNotReady
-from serve.context import REQUEST_ID_HEADER, request_id_of
+from framelens.model.errors import FramelensError
+from framelens.serve.batcher import ModelNotReady
+from framelens.serve.context import REQUEST_ID_HEADER, request_id_of
 
 log = logging.getLogger("framelens.http")
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed", 413: "content_too_large"}

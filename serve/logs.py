@@ -10,7 +10,7 @@ def log_config(level: str = "info") -> dict[str, Any]:
     return {
         "version": 1,
         "disable_existing_loggers": False,
-        "filters": {"request_id": {"()": "serve.context.RequestIdFilter"}},
+        "filters": {"request_id": {"()": "framelens.serve.context.RequestIdFilter"}},
         "formatters": {
             "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         },

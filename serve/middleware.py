@@ -9,8 +9,8 @@ import time
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from serve.context import REQUEST_ID_HEADER, current_request_id, remember, request_id_from
-from serve.metrics import Metrics
+from framelens.serve.context import REQUEST_ID_HEADER, current_request_id, remember, request_id_from
+from framelens.serve.metrics import Metrics
 
 log = logging.getLogger("framelens.http")
 

@@ -7,38 +7,27 @@ import logging
 import threading
 from pathlib import Path
 
-from model.backends import AUTO, TORCH
-from model.predictor import Predictor
-from serve.metrics import Metrics
-from training.backends import chosen_backend
-from training.registry import Registry
+from framelens.model.predictor import Predictor
+from framelens.serve.metrics import Metrics
+from framelens.serve.predictors import PredictorFactory
+from framelens.training.registry import Registry
 
 log = logging.getLogger("framelens.models")
 
 
 class ModelHolder:
     """Callers take `current()` once per batch, so a swap lets in-flight work finish on the old predictor.
-    `backend` and `threads` say how `load` builds predictors ("auto": the fastest that passed parity)."""
+    `factory` builds the predictors `load` returns (the same factory every face uses)."""
 
-    def __init__(self, predictor: Predictor | None = None, backend: str = TORCH, threads: int | None = None) -> None:
+    def __init__(self, predictor: Predictor | None = None, factory: PredictorFactory | None = None) -> None:
         self._predictor = predictor
         self._lock = threading.Lock()
         self.problem: str | None = "the model is loading"  # why nothing is served yet, for /readyz
-        self.backend = backend
-        self.threads = threads
-
-    def backend_for(self, version_dir: Path) -> str:
-        """The backend `load` uses for a version. With "auto", the first call for a version exports it to ONNX and
-        checks parity (blocking); later calls read the record."""
-        if self.backend != AUTO:
-            return self.backend
-        name = chosen_backend(version_dir, threads=self.threads)
-        log.info("model %s scores with %s (the fastest backend that passed parity)", version_dir.name, name)
-        return name
+        self.factory = factory or PredictorFactory()
 
     def load(self, version_dir: Path) -> Predictor:
-        """A predictor for a version on the configured backend (blocking: call it off the event loop)."""
-        return Predictor.load(version_dir, backend=self.backend_for(version_dir), threads=self.threads)
+        """A predictor for a version (blocking: call it off the event loop)."""
+        return self.factory.load(version_dir)
 
     def current(self) -> Predictor | None:
         return self._predictor  # one attribute read: atomic under the GIL

@@ -1,7 +1,8 @@
 """Retrain jobs seen from the server: start one child process per job, watch it, swap the promoted model in.
 
-Training runs in `python -m training.retrain` so that the API stays responsive; the child dies with the server,
-and on start the server marks any job a dead server left running as failed (its staging folder is removed)."""
+Training runs in `python -m framelens.training.retrain` so that the API stays responsive; the child dies with
+the server, and on start the server marks any job a dead server left running as failed (its staging folder is
+removed)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,11 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from serve.model_holder import activate_version
-from serve.settings import Settings
-from training.registry import Registry
-from training.retrain import MARKER, RetrainRequest
-from training.train_jobs import Job, TrainJobs, process_alive
+from framelens.serve.model_holder import activate_version
+from framelens.serve.settings import Settings
+from framelens.training.registry import Registry
+from framelens.training.retrain import MARKER, RetrainRequest
+from framelens.training.train_jobs import Job, TrainJobs, process_alive
 
 log = logging.getLogger("framelens.retrain")
 

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from serve.retrain_schemas import GateOut
+from framelens.serve.retrain_schemas import GateOut
 
 Text = Annotated[str, Field(min_length=1, pattern=r"\S")]  # not only whitespace
 Target = Annotated[str, StringConstraints(min_length=1, max_length=200)]

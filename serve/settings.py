@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from model.scheme import SEEDS_DIR
+from framelens.model.scheme import SEEDS_DIR
 
 
 class Settings(BaseSettings):
@@ -19,6 +19,7 @@ class Settings(BaseSettings):
     # What scores: "auto" is the fastest backend that passed the version's parity check against torch (checked
     # and recorded beside the version on first use); or "torch", "onnx-fp32", "onnx-int8".
     backend: Literal["auto", "torch", "onnx-fp32", "onnx-int8"] = "auto"
+    device: str | None = None  # torch's device ("cpu", "cuda", "cuda:1"); unset: CUDA when present, else the CPU
     host: str = "127.0.0.1"
     port: int = 8000
     workers: Annotated[int, Field(ge=1)] = 1

@@ -8,9 +8,9 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
-from model.errors import DataError
-from serve.context import REQUEST_ID_HEADER, request_id_of
-from serve.errors import ApiError
+from framelens.model.errors import DataError
+from framelens.serve.context import REQUEST_ID_HEADER, request_id_of
+from framelens.serve.errors import ApiError
 
 _SUFFIX = {
     "application/json": ".json",

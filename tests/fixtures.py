@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from model.scheme import Frame, Scheme
+from framelens.model.scheme import Frame, Scheme
 
 TINY_SCHEME = Scheme(
     name="tiny",

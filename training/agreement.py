@@ -8,8 +8,8 @@ from typing import Any
 
 from sklearn.metrics import cohen_kappa_score
 
-from model.errors import FramelensError
-from model.scheme import Scheme
+from framelens.model.errors import FramelensError
+from framelens.model.scheme import Scheme
 
 
 def load_double_annotation(path: str | Path) -> list[dict[str, Any]]:

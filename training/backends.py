@@ -16,13 +16,23 @@ from typing import Any
 
 import numpy as np
 
-from model.backends import BACKENDS, ONNX_FP32, ONNX_INT8, PARITY, TORCH, fastest_passing, read_parity, select_device
-from model.errors import FramelensError
-from model.onnx_backend import ONNX_DIR, ensure_exported
-from model.predictor import Predictor
-from training.examples import Example, fingerprint, load_examples
-from training.scoring import collect_raw, metrics_from_raw
-from training.splits import split_examples
+from framelens.model.backends import (
+    BACKENDS,
+    ONNX_FP32,
+    ONNX_INT8,
+    PARITY,
+    TORCH,
+    fastest_passing,
+    read_parity,
+    select_device,
+)
+from framelens.model.errors import FramelensError
+from framelens.model.onnx_backend import ONNX_DIR, ensure_exported
+from framelens.model.predictor import Predictor
+from framelens.training.examples import Example, fingerprint, load_examples
+from framelens.training.provenance import HELD_OUT, read_held_out, verified_files
+from framelens.training.scoring import collect_raw, metrics_from_raw
+from framelens.training.splits import split_examples
 
 # Largest allowed |score - torch score| over the fixed passages (calibrated frame scores and stance
 # probabilities), and largest allowed drop in held-out macro-F1 (frames, and stance where present). For int8 the
@@ -51,12 +61,17 @@ def held_out_examples(version_dir: Path, scheme: Any) -> tuple[list[Example], di
     metadata names, when they are still there. Both splits, because a backend's decisions are compared on as many
     passages as there are: on the 165 dev passages of the default model, one flipped passage moves macro-F1 by
     about 0.01, the size of the bound."""
+    copied = read_held_out(version_dir, scheme)
+    if copied:
+        return copied, {"n": len(copied), "splits": ["dev", "test"], "files": [HELD_OUT], "same_data_as_training": True}
     meta = json.loads((version_dir / "metadata.json").read_text(encoding="utf-8"))
     data = meta.get("data") or {}
-    files = [Path(f) for f in data.get("files", [])]
-    missing = [str(f) for f in files if not f.is_file()]
-    if not files or missing:
-        return [], {"n": 0, "skipped": f"data files not found: {missing or 'none recorded'}"}
+    try:  # a version made before held-out copies were kept: its recorded files, if there and unchanged
+        files = [Path(f) for f in verified_files(meta)]
+    except FramelensError as exc:
+        return [], {"n": 0, "skipped": str(exc)}
+    if not files:
+        return [], {"n": 0, "skipped": "no data files recorded"}
     examples = [ex for f in files for ex in load_examples(f, scheme)]
     splits = split_examples(examples)
     held_out = splits["dev"] + splits["test"]
@@ -134,9 +149,13 @@ def check_parity(
             base_figures = figures if name == TORCH else base_figures
             drops = {k: base_figures[k] - v for k, v in figures.items() if k in base_figures}
             entry = {"max_score_diff": diff, "held_out": figures, "f1_drop": drops, "passages_per_s": speed}
+            # Fail closed: a backend passes only when held-out F1 was actually compared, never on an empty set.
+            compared = bool(drops) and len(drops) == len(base_figures)
             entry["passed"] = name == TORCH or (
-                diff <= MAX_SCORE_DIFF.get(name, 0.0) and all(d <= MAX_F1_DROP for d in drops.values())
+                compared and diff <= MAX_SCORE_DIFF.get(name, 0.0) and all(d <= MAX_F1_DROP for d in drops.values())
             )
+            if name != TORCH and not compared:
+                entry["reason"] = "no held-out passages to compare F1 on: " + str(held_out_info.get("skipped", "none"))
             if name != TORCH:
                 entry["sha256"] = manifest["files"][name]["sha256"]
         except Exception as exc:  # a backend that cannot run simply does not pass

@@ -8,11 +8,11 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from model.scheme import Scheme
-from training.calibration import best_threshold
-from training.evaluation import frame_metrics, stance_metrics
-from training.examples import Example
-from training.scoring import frame_gold
+from framelens.model.scheme import Scheme
+from framelens.training.calibration import best_threshold
+from framelens.training.evaluation import frame_metrics, stance_metrics
+from framelens.training.examples import Example
+from framelens.training.scoring import frame_gold
 
 
 def _vectorizer() -> TfidfVectorizer:

@@ -8,7 +8,7 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
 
-from model.calibration import Calibration
+from framelens.model.calibration import Calibration
 
 _GRID = np.round(np.arange(0.05, 0.951, 0.01), 2)
 # A frame gets its own threshold only with this many positives on dev. With fewer, the F1-best cut is mostly
@@ -90,6 +90,28 @@ def fit_stance_bias(probs: np.ndarray, gold: np.ndarray) -> tuple[float, ...]:
     if best_f1 < plain + MIN_STANCE_OFFSET_GAIN:
         return ()
     return tuple(float(b) for b in best)
+
+
+_WINDOW_SLOPES = np.round(np.arange(-3.0, 1.001, 0.05), 2)
+
+
+def fit_window_slope(
+    calibration: Calibration, frame_names: list[str], logits: np.ndarray, gold: np.ndarray, windows: np.ndarray
+) -> float:
+    """The weight of log(windows) that makes calibrated frame scores of documents read in several windows fit
+    their labels best (log-loss over every frame), with the per-frame Platt maps held fixed: passages read in
+    one window keep exactly the scores they had. 0 when no document spans more than one window."""
+    if not len(gold) or not (windows > 1).any():
+        return 0.0
+    slopes = np.array([calibration.frame_platt.get(f, (1.0, 0.0))[0] for f in frame_names])
+    shifts = np.array([calibration.frame_platt.get(f, (1.0, 0.0))[1] for f in frame_names])
+    z = logits.astype(np.float64) * slopes + shifts
+    length = np.log(np.maximum(windows, 1)).reshape(-1, 1)
+    losses = []
+    for slope in _WINDOW_SLOPES:
+        p = np.clip(1.0 / (1.0 + np.exp(-(z + slope * length))), 1e-9, 1 - 1e-9)
+        losses.append(float(-(gold * np.log(p) + (1 - gold) * np.log(1 - p)).mean()))
+    return float(_WINDOW_SLOPES[int(np.argmin(losses))])
 
 
 def fit_calibration(

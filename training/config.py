@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from model.encoders import DEFAULT_ENCODER
-from model.errors import FramelensError
+from framelens.model.encoders import DEFAULT_ENCODER
+from framelens.model.errors import FramelensError
 
 
 @dataclass(frozen=True)

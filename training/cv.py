@@ -8,15 +8,15 @@ from typing import Any
 
 import numpy as np
 
-from model.encoders import resolve_encoder
-from model.errors import FramelensError
-from model.scheme import Scheme
-from training.baseline import baseline_metrics
-from training.config import TrainingConfig
-from training.pipeline import load_all
-from training.scoring import collect_raw, metrics_from_raw
-from training.splits import fold_split
-from training.trainer import fine_tune, training_device
+from framelens.model.encoders import resolve_encoder
+from framelens.model.errors import FramelensError
+from framelens.model.scheme import Scheme
+from framelens.training.baseline import baseline_metrics
+from framelens.training.config import TrainingConfig
+from framelens.training.pipeline import load_all
+from framelens.training.scoring import collect_raw, metrics_from_raw
+from framelens.training.splits import fold_split
+from framelens.training.trainer import fine_tune, training_device
 
 
 def cross_validate(

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.errors import DataError
-from model.scheme import Scheme
+from framelens.model.errors import DataError
+from framelens.model.scheme import Scheme
 
 _KNOWN = {"id", "text", "frames", "stance", "split", "fold"}
 

@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from model.artifact import Artifact
-from model.errors import FramelensError
-from training.examples import Example
-from training.scoring import collect_raw, metrics_from_raw
+from framelens.model.artifact import Artifact
+from framelens.model.errors import FramelensError
+from framelens.training.examples import Example
+from framelens.training.scoring import collect_raw, metrics_from_raw
 
 GATE_FILE = "gate.json"
 

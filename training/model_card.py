@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from training.tables import markdown_table
+from framelens.training.tables import markdown_table
 
 
 def _stance_reading(meta: dict[str, Any]) -> str:

@@ -9,19 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.artifact import Artifact, load_artifact, save_artifact
-from model.backends import select_device
-from model.encoders import resolve_encoder
-from model.errors import FramelensError
-from model.scheme import Scheme
-from training.baseline import baseline_metrics
-from training.config import TrainingConfig
-from training.examples import Example, fingerprint, load_examples
-from training.model_card import render_model_card
-from training.registry import Registry
-from training.scoring import collect_raw, metrics_from_raw
-from training.splits import split_examples
-from training.trainer import fine_tune, training_device
+from framelens.model.artifact import Artifact, load_artifact, save_artifact
+from framelens.model.backends import select_device
+from framelens.model.encoders import resolve_encoder
+from framelens.model.errors import FramelensError
+from framelens.model.scheme import Scheme
+from framelens.training.baseline import baseline_metrics
+from framelens.training.config import TrainingConfig
+from framelens.training.examples import Example, fingerprint, load_examples
+from framelens.training.model_card import render_model_card
+from framelens.training.provenance import describe_files, write_held_out
+from framelens.training.registry import Registry
+from framelens.training.scoring import collect_raw, metrics_from_raw
+from framelens.training.splits import split_examples
+from framelens.training.trainer import fine_tune, training_device
 
 
 @dataclass
@@ -105,7 +106,7 @@ def train_version(
         "init_from": config.init_from,
         "stance_targets": list(trained.spec.stance_targets),
         "data": {
-            "files": [str(f) for f in files],
+            **describe_files(files),  # absolute paths and SHA-256: a retrain refuses seeds that moved or changed
             "fingerprint": fingerprint(examples),
             "counts": {k: len(v) for k, v in parts.items()},
         },
@@ -113,6 +114,7 @@ def train_version(
     artifact = Artifact(trained.net, trained.tokenizer, scheme, trained.spec, trained.calibration, meta)
     with registry.stage() as staged:
         save_artifact(artifact, staged)
+        write_held_out(staged, parts)  # the parity check compares F1 on these wherever the version is served
         _write_json(staged / "metrics.json", metrics)
         _write_json(staged / "training_config.json", config.to_dict())
         (staged / "MODEL_CARD.md").write_text(render_model_card(meta, metrics), encoding="utf-8")

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from model.errors import FramelensError
+from framelens.model.errors import FramelensError
 
 
 class Registry:

@@ -1,6 +1,6 @@
 """Retrain: the active model's data plus the stored examples -> a gated candidate version, promoted if it passes.
 
-`python -m training.retrain --home HOME --job ID [--parent PID]` runs one job of the job store in its own
+`python -m framelens.training.retrain --home HOME --job ID [--parent PID]` runs one job of the job store in its own
 process (the API starts it so that serving stays responsive); it dies with its parent, and a dead process leaves
 only a staging folder that the registry removes, never a half version."""
 
@@ -19,19 +19,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.artifact import Artifact, load_artifact
-from model.errors import FramelensError
-from model.scheme import Scheme
-from training.backends import check_parity
-from training.config import TrainingConfig
-from training.examples import Example
-from training.gate import GatePolicy, decide, summary, write_decision
-from training.pipeline import load_all, train_version
-from training.registry import Registry
-from training.store import ExampleStore, recorded_files
-from training.train_jobs import TrainJobs
+from framelens.model.artifact import Artifact, load_artifact
+from framelens.model.errors import FramelensError
+from framelens.model.scheme import Scheme
+from framelens.training.backends import check_parity
+from framelens.training.config import TrainingConfig
+from framelens.training.examples import Example
+from framelens.training.gate import GatePolicy, decide, summary, write_decision
+from framelens.training.pipeline import load_all, train_version
+from framelens.training.registry import Registry
+from framelens.training.store import ExampleStore, recorded_files
+from framelens.training.train_jobs import TrainJobs
 
-MARKER = "training.retrain"  # in the child's command line: how a restarted server recognises its process
+MARKER = "framelens.training.retrain"  # in the child's command line: how a restarted server recognises its process
 
 
 @dataclass(frozen=True)
@@ -161,7 +161,7 @@ def _die_with_parent(parent: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.retrain", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m framelens.training.retrain", description=__doc__)
     parser.add_argument("--home", required=True)
     parser.add_argument("--job", required=True)
     parser.add_argument("--parent", type=int, help="exit when this process (the server) dies")

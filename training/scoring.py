@@ -8,13 +8,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from model.artifact import NetworkSpec
-from model.backends import TorchScorer
-from model.calibration import Calibration
-from model.inference import ScoringNet, make_documents, score_documents
-from model.scheme import Scheme
-from training.evaluation import frame_metrics, stance_metrics
-from training.examples import Example
+from framelens.model.artifact import NetworkSpec
+from framelens.model.backends import TorchScorer
+from framelens.model.calibration import Calibration
+from framelens.model.inference import ScoringNet, make_documents, score_documents
+from framelens.model.scheme import Scheme
+from framelens.training.evaluation import frame_metrics, stance_metrics
+from framelens.training.examples import Example
 
 
 @dataclass
@@ -24,6 +24,7 @@ class RawOutputs:
     stance_logits: np.ndarray  # [n (example, target) pairs, labels]
     stance_gold: np.ndarray  # label ids
     stance_targets: list[str]
+    frame_windows: np.ndarray | None = None  # [n frame-labelled examples]: windows each was read in
 
 
 def frame_gold(scheme: Scheme, examples: list[Example]) -> np.ndarray:
@@ -72,6 +73,7 @@ def collect_raw(
         stance_logits=np.stack(stance_logits) if stance_logits else np.zeros((0, n_stance)),
         stance_gold=np.array(stance_gold, dtype=np.int64),
         stance_targets=stance_targets,
+        frame_windows=np.array([raw[i].n_windows for i in labelled], dtype=np.int64),
     )
 
 
@@ -79,7 +81,8 @@ def metrics_from_raw(raw: RawOutputs, calibration: Calibration, scheme: Scheme) 
     out: dict[str, Any] = {}
     if len(raw.frame_gold):
         names = scheme.frame_names
-        scores = calibration.frame_scores(raw.frame_logits, names)
+        windows = raw.frame_windows if raw.frame_windows is not None else 1
+        scores = calibration.frame_scores(raw.frame_logits, names, windows)
         predicted = (scores >= calibration.threshold_vector(names)).astype(int)
         out["frames"] = frame_metrics(names, raw.frame_gold, predicted, scores)
     if len(raw.stance_gold):

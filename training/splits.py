@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
-from model.errors import FramelensError
-from training.examples import Example
+from framelens.model.errors import FramelensError
+from framelens.training.examples import Example
 
 
 def hash_bucket(identifier: str, buckets: int = 100) -> int:

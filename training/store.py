@@ -15,12 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.artifact import NetworkSpec
-from model.errors import DataError
-from model.scheme import Scheme
-from training.examples import Example, read_rows, validate_rows
-from training.registry import Registry
-from training.sqlite import wal_connection
+from framelens.model.artifact import NetworkSpec
+from framelens.model.errors import DataError
+from framelens.model.scheme import Scheme
+from framelens.training.examples import Example, read_rows, validate_rows
+from framelens.training.provenance import verified_files
+from framelens.training.registry import Registry
+from framelens.training.sqlite import wal_connection
 
 STORE_FILE = "examples.db"
 _SCHEMA = """
@@ -112,9 +113,9 @@ def check_against_active(items: list[tuple[int, Example]], registry: Registry, s
 
 
 def recorded_files(metadata: dict[str, Any]) -> list[str]:
-    """The labelled files a version was trained on that still exist: the seeds a retrain starts from."""
-    files = (metadata.get("data") or {}).get("files") or []
-    return [str(f) for f in files if Path(f).is_file()]
+    """The labelled files a version was trained on (the seeds a retrain starts from), each checked to be there and
+    unchanged: a missing or changed one is an error naming it, never a silent retrain without the seeds."""
+    return verified_files(metadata)
 
 
 def seed_ids(files: list[str]) -> set[str]:

@@ -18,9 +18,9 @@ from typing import Any
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from model.errors import DataError
-from model.prediction import TextPrediction
-from training.imports.labelstudio import task
+from framelens.model.errors import DataError
+from framelens.model.prediction import TextPrediction
+from framelens.training.imports.labelstudio import task
 
 CANDIDATES_PER_PICK = 3  # diversity chooses among the 3n most uncertain passages
 

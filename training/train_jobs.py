@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from model.errors import FramelensError
-from training.sqlite import wal_connection
+from framelens.model.errors import FramelensError
+from framelens.training.sqlite import wal_connection
 
 JOBS_FILE = "train-jobs.db"
 LOG_DIR = "train-logs"

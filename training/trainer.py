@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from dataclasses import dataclass, field
@@ -15,19 +16,20 @@ from torch import nn
 from tqdm.auto import tqdm
 from transformers import get_linear_schedule_with_warmup
 
-from model.artifact import Artifact, NetworkSpec, build_network
-from model.backends import select_device
-from model.calibration import Calibration
-from model.encoding import WindowRef, clip_target, encode
-from model.errors import FramelensError
-from model.inference import make_documents
-from model.network import FrameStanceNet, aggregate_windows
-from model.scheme import Scheme
-from model.windows import Document
-from training.calibration import fit_calibration
-from training.config import TrainingConfig
-from training.examples import Example
-from training.scoring import collect_raw, frame_gold, metrics_from_raw, selection_score
+from framelens.model.artifact import Artifact, NetworkSpec, build_network
+from framelens.model.backends import select_device
+from framelens.model.calibration import Calibration
+from framelens.model.encoding import WindowRef, clip_target, encode
+from framelens.model.errors import FramelensError
+from framelens.model.inference import make_documents
+from framelens.model.network import FrameStanceNet, aggregate_windows
+from framelens.model.scheme import Scheme
+from framelens.model.windows import Document
+from framelens.training.articles import built_articles
+from framelens.training.calibration import fit_calibration, fit_window_slope
+from framelens.training.config import TrainingConfig
+from framelens.training.examples import Example
+from framelens.training.scoring import collect_raw, frame_gold, metrics_from_raw, selection_score
 
 # Dev scores closer than this count as a tie, which the later epoch wins: it has seen more data at a lower learning
 # rate. On a 165-passage dev split one passage moves macro-F1 by about 0.01, so smaller gaps are not evidence.
@@ -376,9 +378,36 @@ def fine_tune(
     if dev:
         raw = collect_raw(net, tokenizer, spec, scheme, dev, config.eval_batch_size, device)
         calibration = _calibrate(scheme, raw)
+        calibration = _calibrate_windows(net, tokenizer, spec, scheme, dev, raw, calibration, config, device)
         dev_metrics = metrics_from_raw(raw, calibration, scheme)
     net.to("cpu")  # what is saved, exported and served next starts from the CPU whatever trained it
     return TrainedModel(net, tokenizer, spec, calibration, dev_metrics, history, best_epoch, time.monotonic() - began)
+
+
+def _calibrate_windows(
+    net: FrameStanceNet,
+    tokenizer: Any,
+    spec: NetworkSpec,
+    scheme: Scheme,
+    dev: list[Example],
+    raw: Any,
+    calibration: Calibration,
+    config: TrainingConfig,
+    device: torch.device,
+) -> Calibration:
+    """Fit how frame scores depend on the number of windows read, on the dev documents and on articles built
+    from them (k dev passages joined), scored with the aggregation the model serves."""
+    if not scheme.has_frames or not len(raw.frame_gold):
+        return calibration
+    articles = built_articles(dev, seed=config.seed)
+    parts = [raw]
+    if articles:
+        parts.append(collect_raw(net, tokenizer, spec, scheme, articles, config.eval_batch_size, device))
+    logits = np.concatenate([p.frame_logits for p in parts])
+    gold = np.concatenate([p.frame_gold for p in parts])
+    windows = np.concatenate([p.frame_windows for p in parts])
+    slope = fit_window_slope(calibration, scheme.frame_names, logits, gold, windows)
+    return dataclasses.replace(calibration, window_slope=slope)
 
 
 def _calibrate(scheme: Scheme, raw: Any) -> Calibration:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from serve.jobs.store import Job
-from serve.schemas import Target
+from framelens.serve.jobs.store import Job
+from framelens.serve.schemas import Target
 
 MAX_ERRORS_SHOWN = 20
 

@@ -11,20 +11,29 @@ import shutil
 import threading
 from pathlib import Path
 
-from model.errors import FramelensError
-from model.predictor import Predictor
-from serve.jobs.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobStore
-from serve.scoring.engine import ScoreOptions, pending_plan, score_archive
-from serve.scoring.local import LocalScorer
-from training.registry import Registry
+from framelens.model.errors import FramelensError
+from framelens.model.predictor import Predictor
+from framelens.serve.jobs.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobStore
+from framelens.serve.predictors import PredictorFactory
+from framelens.serve.scoring.engine import ScoreOptions, pending_plan, score_archive
+from framelens.serve.scoring.local import LocalScorer
+from framelens.training.registry import Registry
 
 log = logging.getLogger("framelens.jobs")
 RESULTS = "results.jsonl"
 
 
 class JobWorker:
-    def __init__(self, store: JobStore, jobs_dir: Path, registry: Registry, chunk_size: int = 64) -> None:
+    def __init__(
+        self,
+        store: JobStore,
+        jobs_dir: Path,
+        registry: Registry,
+        chunk_size: int = 64,
+        factory: PredictorFactory | None = None,
+    ) -> None:
         self.store, self.jobs_dir, self.registry, self.chunk_size = store, jobs_dir, registry, chunk_size
+        self.factory = factory or PredictorFactory()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -107,5 +116,5 @@ class JobWorker:
 
     def _load(self, version: str) -> Predictor:
         if self._predictor is None or self._predictor.version != version:
-            self._predictor = Predictor.load(self.registry.path(version))
+            self._predictor = self.factory.load(self.registry.path(version))
         return self._predictor

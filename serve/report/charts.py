@@ -13,7 +13,7 @@ matplotlib.use("Agg")  # files only: no display, safe in a server thread
 import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 
-from serve.report.trends import Trends, periods, roll_up
+from framelens.serve.report.trends import Trends, periods, roll_up
 
 STANCE_COLOURS = {"favor": "#2e7d32", "against": "#c62828", "neutral": "#9e9e9e"}
 MAX_OUTLETS = 15

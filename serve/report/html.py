@@ -8,10 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from model.errors import FramelensError
-from serve.report import charts
-from serve.report.trends import Trends, choose_period, gather, periods, roll_up
-from serve.scoring.output import read_rows
+from framelens.model.errors import FramelensError
+from framelens.serve.report import charts
+from framelens.serve.report.trends import Trends, choose_period, gather, periods, roll_up
+from framelens.serve.scoring.output import read_rows
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2rem auto;max-width:1100px;color:#212121;padding:0 1rem}
 table{border-collapse:collapse;margin:1rem 0}th,td{border:1px solid #ccc;padding:.3rem .7rem;text-align:right}

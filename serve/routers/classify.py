@@ -7,12 +7,12 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
-from model.predictor import Predictor
-from serve.batcher import Options
-from serve.deps import BatcherDep, PredictorDep, ReadAccess, SettingsDep
-from serve.errors import ApiError
-from serve.schemas import ClassifyRequest, ClassifyResponse, errors
-from serve.settings import Settings
+from framelens.model.predictor import Predictor
+from framelens.serve.batcher import Options
+from framelens.serve.deps import BatcherDep, PredictorDep, ReadAccess, SettingsDep
+from framelens.serve.errors import ApiError
+from framelens.serve.schemas import ClassifyRequest, ClassifyResponse, errors
+from framelens.serve.settings import Settings
 
 router = APIRouter(tags=["classify"])
 

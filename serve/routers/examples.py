@@ -8,16 +8,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
-from model.errors import DataError
-from model.scheme import Scheme
-from serve.deps import PredictorDep, ReadAccess, RegistryDep, SettingsDep, WriteAccess
-from serve.retrain_schemas import ExamplesAdded, ExampleStats, ImportOut, InvalidExamples
-from serve.schemas import ErrorBody
-from serve.uploads import UPLOAD_BODY, invalid_examples, read_upload
-from training.examples import Example
-from training.imports import import_labels
-from training.registry import Registry
-from training.store import ExampleStore, check_against_active, check_rows, parse_upload
+from framelens.model.errors import DataError
+from framelens.model.scheme import Scheme
+from framelens.serve.deps import PredictorDep, ReadAccess, RegistryDep, SettingsDep, WriteAccess
+from framelens.serve.retrain_schemas import ExamplesAdded, ExampleStats, ImportOut, InvalidExamples
+from framelens.serve.schemas import ErrorBody
+from framelens.serve.uploads import UPLOAD_BODY, invalid_examples, read_upload
+from framelens.training.examples import Example
+from framelens.training.imports import import_labels
+from framelens.training.registry import Registry
+from framelens.training.store import ExampleStore, check_against_active, check_rows, parse_upload
 
 router = APIRouter(tags=["examples"])
 Format = Literal["labelstudio", "labelstudio-min", "labelstudio-csv", "argilla"]

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from serve.deps import HolderDep
-from serve.errors import ApiError
-from serve.schemas import Health, Ready, errors
+from framelens.serve.deps import HolderDep
+from framelens.serve.errors import ApiError
+from framelens.serve.schemas import Health, Ready, errors
 
 router = APIRouter(tags=["health"])
 

@@ -17,16 +17,17 @@ from fastapi.responses import StreamingResponse
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from serve.deps import ReadAccess, SettingsDep, WriteAccess
-from serve.errors import ApiError
-from serve.jobs.schemas import JobOut, PathJob, job_out
-from serve.jobs.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UNFINISHED, Job, JobStore
-from serve.jobs.worker import JobWorker
-from serve.schemas import errors
-from serve.scoring.archives import ARCHIVE_SUFFIXES, FORMATS, TABLE_SUFFIXES, TEXT_SUFFIXES, kind_of
-from serve.scoring.output import errors_path
-from serve.settings import Settings
-from training.registry import Registry
+from framelens.serve.deps import ReadAccess, SettingsDep, WriteAccess
+from framelens.serve.errors import ApiError
+from framelens.serve.jobs.schemas import JobOut, PathJob, job_out
+from framelens.serve.jobs.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UNFINISHED, Job, JobStore
+from framelens.serve.jobs.worker import JobWorker
+from framelens.serve.predictors import PredictorFactory
+from framelens.serve.schemas import errors
+from framelens.serve.scoring.archives import ARCHIVE_SUFFIXES, FORMATS, TABLE_SUFFIXES, TEXT_SUFFIXES, kind_of
+from framelens.serve.scoring.output import errors_path
+from framelens.serve.settings import Settings
+from framelens.training.registry import Registry
 
 
 @asynccontextmanager
@@ -34,7 +35,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     jobs_dir = settings.jobs_dir or settings.home / "jobs"
     store = JobStore(jobs_dir / "jobs.sqlite3")
-    worker = JobWorker(store, jobs_dir, Registry(settings.home), settings.jobs_chunk_size)
+    worker = JobWorker(
+        store, jobs_dir, Registry(settings.home), settings.jobs_chunk_size, PredictorFactory.from_settings(settings)
+    )
     app.state.jobs, app.state.job_worker = store, worker
     worker.start()  # jobs left unfinished by the last run resume
     try:

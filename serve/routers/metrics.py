@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from serve.deps import MetricsDep, ReadAccess
-from serve.schemas import errors
+from framelens.serve.deps import MetricsDep, ReadAccess
+from framelens.serve.schemas import errors
 
 router = APIRouter(tags=["metrics"])
 

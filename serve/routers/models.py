@@ -9,14 +9,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path
 
-from serve.deps import ActivationLockDep, HolderDep, MetricsDep, ReadAccess, RegistryDep, WriteAccess
-from serve.errors import ApiError
-from serve.model_holder import activate_version
-from serve.retrain_schemas import GateOut
-from serve.schemas import ActivateOut, ModelsOut, VersionOut, errors
-from training.evaluation import summary_line
-from training.gate import read_decision, summary
-from training.registry import Registry
+from framelens.serve.deps import ActivationLockDep, HolderDep, MetricsDep, ReadAccess, RegistryDep, WriteAccess
+from framelens.serve.errors import ApiError
+from framelens.serve.model_holder import activate_version
+from framelens.serve.retrain_schemas import GateOut
+from framelens.serve.schemas import ActivateOut, ModelsOut, VersionOut, errors
+from framelens.training.evaluation import summary_line
+from framelens.training.gate import read_decision, summary
+from framelens.training.registry import Registry
 
 router = APIRouter(tags=["models"])
 log = logging.getLogger("framelens.models")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from serve.deps import PredictorDep, ReadAccess
-from serve.schemas import FrameInfo, SchemeOut, StanceInfo, errors
+from framelens.serve.deps import PredictorDep, ReadAccess
+from framelens.serve.schemas import FrameInfo, SchemeOut, StanceInfo, errors
 
 router = APIRouter(tags=["scheme"])
 

@@ -10,16 +10,16 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse, Response
 
-from model.errors import DataError
-from model.predictor import Predictor
-from serve.batcher import Batcher, Options
-from serve.deps import BatcherDep, PredictorDep, ReadAccess, SettingsDep
-from serve.errors import ApiError
-from serve.schemas import ErrorBody
-from serve.settings import Settings
-from serve.uploads import UPLOAD_BODY, invalid_examples, read_upload
-from training.store import ExampleStore
-from training.suggest import Passage, as_jsonl, as_labelstudio, parse_archive, read_archive, suggest
+from framelens.model.errors import DataError
+from framelens.model.predictor import Predictor
+from framelens.serve.batcher import Batcher, Options
+from framelens.serve.deps import BatcherDep, PredictorDep, ReadAccess, SettingsDep
+from framelens.serve.errors import ApiError
+from framelens.serve.schemas import ErrorBody
+from framelens.serve.settings import Settings
+from framelens.serve.uploads import UPLOAD_BODY, invalid_examples, read_upload
+from framelens.training.store import ExampleStore
+from framelens.training.suggest import Passage, as_jsonl, as_labelstudio, parse_archive, read_archive, suggest
 
 router = APIRouter(tags=["suggestions"])
 Count = Annotated[int, Query(ge=1, le=1000, description="how many passages to suggest")]

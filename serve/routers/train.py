@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 
-from model.errors import FramelensError
-from serve.deps import ReadAccess, RegistryDep, WriteAccess
-from serve.errors import ApiError
-from serve.retrain_schemas import TrainJobOut, TrainJobsOut, TrainRequest
-from serve.retraining import Retrainer
-from serve.schemas import errors
-from training.train_jobs import JobBusy
+from framelens.model.errors import FramelensError
+from framelens.serve.deps import ReadAccess, RegistryDep, WriteAccess
+from framelens.serve.errors import ApiError
+from framelens.serve.retrain_schemas import TrainJobOut, TrainJobsOut, TrainRequest
+from framelens.serve.retraining import Retrainer
+from framelens.serve.schemas import errors
+from framelens.training.train_jobs import JobBusy
 
 router = APIRouter(tags=["train"])
 JobId = Annotated[str, Path(min_length=1, max_length=100, description="a job id from POST /v1/train")]

@@ -14,10 +14,10 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
-from serve.scoring.ledger import Counts, Workspace
-from serve.scoring.output import assemble, errors_path, output_format, windows_path
-from serve.scoring.records import BadRecord, Record, count_items, read_archive
-from serve.scoring.rows import error_row
+from framelens.serve.scoring.ledger import Counts, Workspace
+from framelens.serve.scoring.output import assemble, errors_path, output_format, windows_path
+from framelens.serve.scoring.records import BadRecord, Record, count_items, read_archive
+from framelens.serve.scoring.rows import error_row
 
 T = TypeVar("T")
 

@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import IO, Any
 
-from model.errors import FramelensError
+from framelens.model.errors import FramelensError
 
 PARTS = ("articles", "windows", "errors")
 

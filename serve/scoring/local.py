@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from model.inference import make_documents
-from model.prediction import TextPrediction
-from model.predictor import Predictor
-from serve.scoring.engine import ScoredChunk, ScoreOptions
-from serve.scoring.records import Record
-from serve.scoring.rows import article_row, window_row
+from framelens.model.inference import make_documents
+from framelens.model.prediction import TextPrediction
+from framelens.model.predictor import Predictor
+from framelens.serve.scoring.engine import ScoredChunk, ScoreOptions
+from framelens.serve.scoring.records import Record
+from framelens.serve.scoring.rows import article_row, window_row
 
 log = logging.getLogger("framelens.scoring")
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from model.errors import FramelensError
-from serve.scoring.rows import FLOAT_PREFIXES, INT_COLUMNS, flatten, unflatten
+from framelens.model.errors import FramelensError
+from framelens.serve.scoring.rows import FLOAT_PREFIXES, INT_COLUMNS, flatten, unflatten
 
 OUTPUT_FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet"}
 _BATCH = 1024  # rows per Parquet row group / read-back batch

@@ -6,7 +6,7 @@ import sys
 import time
 from typing import Any
 
-from serve.scoring.ledger import Counts
+from framelens.serve.scoring.ledger import Counts
 
 
 class ProgressBar:

@@ -17,11 +17,12 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from model.backends import TORCH
-from model.errors import FramelensError
-from model.onnx_backend import FILES, MANIFEST
-from serve.scoring.engine import ScoredChunk, ScoreOptions
-from serve.scoring.records import Record
+from framelens.model.backends import TORCH
+from framelens.model.errors import FramelensError
+from framelens.model.onnx_backend import FILES, MANIFEST
+from framelens.serve.predictors import PredictorFactory
+from framelens.serve.scoring.engine import ScoredChunk, ScoreOptions
+from framelens.serve.scoring.records import Record
 
 _FIELDS = ("id", "text", "where", "title", "date", "outlet")
 
@@ -38,18 +39,20 @@ class RayScorer:
     engine = "ray"
 
     def __init__(
-        self, model_dir: Path, workers: int = 1, threads: int = 1, address: str | None = None, backend: str = TORCH
+        self, model_dir: Path, workers: int = 1, address: str | None = None, factory: PredictorFactory | None = None
     ) -> None:
         ray = _ray()
         self._version = model_dir.name
-        self.workers, self.threads, self.backend = workers, threads, backend
+        # Resolved once here, so every actor loads the backend the local engine would (none re-checks parity).
+        self.factory = (factory or PredictorFactory(TORCH, threads=1)).resolved(model_dir)
+        self.workers, self.threads, self.backend = workers, self.factory.threads or 1, self.factory.backend
         address = address or os.environ.get("RAY_ADDRESS") or None
         if not ray.is_initialized():
             if address:  # an existing cluster: its resources are its own
                 ray.init(address=address, logging_level="WARNING", log_to_driver=False)
             else:  # a local Ray, bounded to what this run asks for
                 ray.init(
-                    num_cpus=workers * threads,
+                    num_cpus=workers * self.threads,
                     include_dashboard=False,
                     logging_level="WARNING",
                     log_to_driver=False,
@@ -61,7 +64,7 @@ class RayScorer:
         context = ray.data.DataContext.get_current()
         context.execution_options.preserve_order = True  # rows come back in the archive's order
         context.enable_progress_bars = False  # framelens draws its own
-        self._model = ray.put(_pack(model_dir, backend))
+        self._model = ray.put(_pack(model_dir, self.backend))
 
     @property
     def version(self) -> str:
@@ -76,8 +79,7 @@ class RayScorer:
             fn_constructor_kwargs={
                 "model": [self._model],  # nested: the actor fetches it, Ray need not keep it as an argument
                 "version": self._version,
-                "threads": self.threads,
-                "backend": self.backend,
+                "factory": json.dumps(asdict(self.factory)),
                 "options": json.dumps(asdict(options)),
             },
             batch_size=64,
@@ -106,13 +108,10 @@ def _pack(model_dir: Path, backend: str) -> dict[str, bytes]:
 class _Actor:
     """One per Ray worker: unpacks the model version once, then scores batch after batch."""
 
-    def __init__(self, model: list[Any], version: str, threads: int, backend: str, options: str) -> None:
-        import torch
+    def __init__(self, model: list[Any], version: str, factory: str, options: str) -> None:
+        from framelens.serve.scoring.local import LocalScorer
 
-        from model.predictor import Predictor
-        from serve.scoring.local import LocalScorer
-
-        torch.set_num_threads(threads)
+        predictors = PredictorFactory(**json.loads(factory))
         files: dict[str, bytes] = _ray().get(model[0])
         scratch = Path(tempfile.mkdtemp(prefix="framelens-ray-"))
         try:  # loaded into memory, then the files go (each chunk starts new actors: they must not pile up)
@@ -120,7 +119,7 @@ class _Actor:
             for name, data in files.items():
                 (folder / name).parent.mkdir(parents=True, exist_ok=True)
                 (folder / name).write_bytes(data)
-            predictor = Predictor.load(folder, backend=backend, threads=threads)
+            predictor = predictors.load(folder)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         fields = json.loads(options)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from serve.scoring.archives import kind_of, members
+from framelens.serve.scoring.archives import kind_of, members
 
 csv.field_size_limit(64 * 1024 * 1024)  # whole articles sit in one CSV field
 

@@ -9,8 +9,8 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from model.prediction import TextPrediction
-from serve.scoring.records import BadRecord, Record
+from framelens.model.prediction import TextPrediction
+from framelens.serve.scoring.records import BadRecord, Record
 
 FLOAT_PREFIXES = ("score:", "stance_score:")
 INT_COLUMNS = ("windows", "window", "start", "end")

@@ -11,9 +11,9 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from model.encoders import resolve_encoder
-from model.encoding import WindowRef, _encode_joined, _encode_text, _joins_exactly, encode
-from model.windows import build_documents
+from framelens.model.encoders import resolve_encoder
+from framelens.model.encoding import WindowRef, _encode_joined, _encode_text, _joins_exactly, encode
+from framelens.model.windows import build_documents
 from tests.fixtures import tiny_rows
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds" / "ukraine-war" / "passages.jsonl"

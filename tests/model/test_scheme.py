@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from model.errors import FramelensError
-from model.scheme import Scheme
+from framelens.model.errors import FramelensError
+from framelens.model.scheme import Scheme
 
 
 def test_default_scheme_follows_the_label_guide() -> None:

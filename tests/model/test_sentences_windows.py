@@ -4,8 +4,8 @@ from pathlib import Path
 
 from transformers import AutoTokenizer
 
-from model.sentences import split_sentences
-from model.windows import build_document
+from framelens.model.sentences import split_sentences
+from framelens.model.windows import build_document
 
 
 def test_sentences_keep_offsets_and_skip_abbreviations() -> None:

@@ -8,8 +8,8 @@ from itertools import product
 
 import pytest
 
-from model.scheme import SEEDS_DIR, Scheme
-from training.examples import Example, load_examples
+from framelens.model.scheme import SEEDS_DIR, Scheme
+from framelens.training.examples import Example, load_examples
 
 PASSAGES = SEEDS_DIR / "ukraine-war" / "passages.jsonl"
 SEED_ARTICLE = SEEDS_DIR / "articles" / "000_6397c338deac182e.jsonl"
@@ -62,7 +62,7 @@ def test_seed_article_paragraphs_are_labelled() -> None:
 
 
 def test_double_annotation_is_adjudicated_and_applied(corpus: list[Example]) -> None:
-    from training.agreement import agreement, load_double_annotation
+    from framelens.training.agreement import agreement, load_double_annotation
 
     rows = load_double_annotation(SEEDS_DIR / "ukraine-war" / "annotation" / "double-annotated.jsonl")
     result = agreement(rows, Scheme.load("ukraine-war"))

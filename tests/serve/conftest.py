@@ -13,16 +13,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from serve.app import create_app
-from serve.auth import hash_key
-from serve.settings import Settings
+from framelens.serve.app import create_app
+from framelens.serve.auth import hash_key
+from framelens.serve.settings import Settings
+from framelens.training.backends import check_parity
+from framelens.training.config import TrainingConfig
+from framelens.training.pipeline import train_version
+from framelens.training.registry import Registry
 from tests.fixtures import TINY_SCHEME, tiny_rows, write_jsonl
-from training.config import TrainingConfig
-from training.pipeline import train_version
-from training.registry import Registry
 
 API_KEY = "test-key-0123"
-SECOND = "v20990101-000000-beef"  # a copy of the trained version under another id, to activate
+SECOND = "v20990101-000000-beef"  # a second model, trained with another seed (different scores), to activate
 PASSAGE = "Ceasefire talks resumed in geneva. In Ukraine the brave defenders held firm."
 
 
@@ -47,14 +48,20 @@ def tiny_serving_config(encoder: Path) -> TrainingConfig:
 
 @pytest.fixture(scope="session")
 def trained_home(tiny_encoder: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A registry with one trained tiny version (active) and a second id holding a copy of it."""
+    """A registry with one trained tiny version (active) and SECOND, another model trained with another seed.
+    Both carry their parity record, so the default backend ("auto") resolves as it does in production."""
     home = tmp_path_factory.mktemp("registry")
     data = write_jsonl(home.parent / "serve-data.jsonl", tiny_rows())
     registry = Registry(home)
-    result = train_version([data], TINY_SCHEME, tiny_serving_config(tiny_encoder), registry, progress=False)
-    copy = shutil.copytree(result.path, registry.versions_dir / SECOND)
+    config = tiny_serving_config(tiny_encoder)
+    result = train_version([data], TINY_SCHEME, config, registry, progress=False)
+    other = Registry(home.parent / "other-registry")
+    second = train_version([data], TINY_SCHEME, config.replace(seed=7), other, activate=False, progress=False)
+    copy = shutil.copytree(second.path, registry.versions_dir / SECOND)
     meta = json.loads((copy / "metadata.json").read_text())
     (copy / "metadata.json").write_text(json.dumps({**meta, "version": SECOND}))
+    for version in (result.version, SECOND):
+        check_parity(registry.path(version), threads=1)
     registry.activate(result.version)
     return home
 
@@ -76,7 +83,7 @@ def make_settings(home: Path, **changes: Any) -> Settings:
     base: dict[str, Any] = {
         "home": home,
         "threads": 1,
-        "backend": "torch",  # "auto" exports to ONNX on first load; tested on its own in test_models
+        "backend": "auto",  # what users get: the fastest backend that passed the version's parity check
         "api_key_hashes": hash_key(API_KEY),
         "require_key_for_reads": False,
         "version": None,

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from serve.auth import hash_key
+from framelens.serve.auth import hash_key
 from tests.serve.conftest import API_KEY
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def live_server(home: Path, log: Path, **env: str) -> Iterator[tuple[str, subpro
     environ.pop("FRAMELENS_VERSION", None)
     with log.open("a") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "serve.cli", "serve", "--port", str(port)],
+            [sys.executable, "-m", "framelens.serve.cli", "serve", "--port", str(port)],
             cwd=ROOT,
             env=environ,
             stdout=out,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from serve.cli import main
+from framelens.serve.cli import main
 from tests.serve.conftest import API_KEY, PASSAGE, SECOND, auth, make_settings, serving
 
 

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from model.errors import FramelensError
-from model.prediction import TextPrediction
-from serve.batcher import Batcher, ModelNotReady, Options
-from serve.model_holder import ModelHolder
+from framelens.model.errors import FramelensError
+from framelens.model.prediction import TextPrediction
+from framelens.serve.batcher import Batcher, ModelNotReady, Options
+from framelens.serve.model_holder import ModelHolder
 
 
 class FakePredictor:

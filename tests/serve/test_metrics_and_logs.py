@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from serve.context import RequestIdFilter
+from framelens.serve.context import RequestIdFilter
 from tests.serve.conftest import PASSAGE
 
 

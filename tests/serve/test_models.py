@@ -9,12 +9,15 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
+from framelens.model.backends import recorded_choice
+from framelens.training.registry import Registry
 from tests.fixtures import TINY_SCHEME
 from tests.serve.conftest import PASSAGE, SECOND, auth, make_settings, serving
-from training.registry import Registry
 
 
-def test_models_lists_versions_with_metrics_and_marks_active_and_served(client: TestClient, first_version: str) -> None:
+def test_models_lists_versions_with_metrics_and_marks_active_and_served(
+    client: TestClient, first_version: str, trained_home: Path
+) -> None:
     body = client.get("/v1/models").json()
     assert body["active"] == body["served"] == first_version
     listed = {v["version"]: v for v in body["versions"]}
@@ -23,7 +26,7 @@ def test_models_lists_versions_with_metrics_and_marks_active_and_served(client: 
     assert first["active"] and first["served"] and first["scheme"] == "tiny"
     assert 0.0 <= first["metrics"]["frames_macro_f1"] <= 1.0
     assert not listed[SECOND]["served"]
-    assert body["backend"] == "torch"
+    assert body["backend"] == recorded_choice(Registry(trained_home).path(first_version)), "the default is auto"
 
 
 def test_auto_backend_serves_the_fastest_that_passed_parity_and_says_which(home: Path, first_version: str) -> None:
@@ -47,15 +50,24 @@ def test_scheme_lists_the_served_labels_with_descriptions(client: TestClient, fi
     assert body["model_version"] == first_version
 
 
+def _scores(result: dict) -> list[float]:
+    frames = [f["score"] for f in result["frames"]]
+    return frames + [p for s in result["stance"].values() for p in s["scores"].values()]
+
+
 def test_activation_swaps_the_model_while_requests_keep_succeeding(home: Path, first_version: str) -> None:
     with serving(make_settings(home, batch_max_wait_ms=1)) as client:
+        before = _scores(client.post("/v1/classify", json={"text": PASSAGE}).json()["results"][0])
         seen: list[tuple[int, str | None]] = []
+        answers: list[tuple[str, list[float]]] = []
         stop = threading.Event()
 
         def hammer() -> None:
             while not stop.is_set():
                 r = client.post("/v1/classify", json={"text": PASSAGE})
                 seen.append((r.status_code, r.json().get("model_version")))
+                if r.status_code == 200:
+                    answers.append((r.json()["model_version"], _scores(r.json()["results"][0])))
 
         workers = [threading.Thread(target=hammer) for _ in range(4)]
         for w in workers:
@@ -72,6 +84,13 @@ def test_activation_swaps_the_model_while_requests_keep_succeeding(home: Path, f
         assert {v for _, v in seen} <= {first_version, SECOND} and seen[-1][1] == SECOND
         after = client.post("/v1/classify", json={"text": PASSAGE}).json()
         assert after["model_version"] == SECOND
+        later = _scores(after["results"][0])
+        assert max(abs(a - b) for a, b in zip(before, later, strict=True)) > 1e-3, "the two models score differently"
+        expected = {first_version: before, SECOND: later}
+        assert answers and all(
+            max(abs(a - b) for a, b in zip(scores, expected[version], strict=True)) < 1e-5
+            for version, scores in answers
+        ), "every answer comes wholly from the one model it names, never a mix"
         assert client.get("/readyz").json()["model_version"] == SECOND
         assert f'framelens_model_info{{version="{SECOND}"}} 1.0' in client.get("/metrics").text
     assert Registry(home).active() == SECOND, "the registry's active pointer moved too: a restart serves it"

@@ -15,7 +15,7 @@ from schemathesis import GenerationMode
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.python import asgi
 
-from serve.app import create_app
+from framelens.serve.app import create_app
 from tests.serve.conftest import auth, make_settings
 
 # Bounded: 100 generated requests in all, valid and invalid ones, seconds on the tiny model.

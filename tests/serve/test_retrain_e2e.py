@@ -12,9 +12,9 @@ from pathlib import Path
 
 import httpx
 
+from framelens.training.registry import Registry
 from tests.serve.conftest import API_KEY, PASSAGE
 from tests.serve.live_server import live_server
-from training.registry import Registry
 
 KEY = {"X-API-Key": API_KEY}
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from serve.cli import main
+from framelens.serve.cli import main
 from tests.serve.conftest import auth, make_settings, serving
 
 POOL = [

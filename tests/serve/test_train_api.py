@@ -8,9 +8,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from framelens.training.gate import GATE_FILE
+from framelens.training.registry import Registry
 from tests.serve.conftest import PASSAGE, auth, make_settings, serving
-from training.gate import GATE_FILE
-from training.registry import Registry
 
 
 def wait_done(client: TestClient, job_id: str, timeout: float = 240.0) -> dict[str, Any]:

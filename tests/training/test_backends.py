@@ -12,15 +12,15 @@ import numpy as np
 import pytest
 import torch
 
-from model.backends import ONNX_FP32, ONNX_INT8, TORCH, TorchScorer, read_parity
-from model.onnx_backend import FILES, MANIFEST, ONNX_DIR, ensure_exported, kept_in_fp32, load_onnx_net
-from model.prediction import TextPrediction
-from model.predictor import Predictor
+from framelens.model.backends import ONNX_FP32, ONNX_INT8, TORCH, TorchScorer, read_parity
+from framelens.model.onnx_backend import FILES, MANIFEST, ONNX_DIR, ensure_exported, kept_in_fp32, load_onnx_net
+from framelens.model.prediction import TextPrediction
+from framelens.model.predictor import Predictor
+from framelens.training.backends import FIXED_PASSAGES, check_parity, choose_backend
+from framelens.training.pipeline import train_version
+from framelens.training.registry import Registry
 from tests.fixtures import TINY_SCHEME, tiny_rows, write_jsonl
 from tests.training.test_fine_tune import tiny_config
-from training.backends import FIXED_PASSAGES, check_parity, choose_backend
-from training.pipeline import train_version
-from training.registry import Registry
 
 TEXTS = [r["text"] for r in tiny_rows()[:10]] + [
     "Ceasefire talks resumed in geneva. " * 12 + "The brutal aggressor shelled homes.",  # several windows
@@ -179,7 +179,7 @@ def test_a_version_that_cannot_export_is_served_by_torch(
     def broken(*_: object) -> list[str]:
         raise RuntimeError("this encoder cannot be traced")
 
-    monkeypatch.setattr("model.onnx_backend.export_fp32", broken)
+    monkeypatch.setattr("framelens.model.onnx_backend.export_fp32", broken)
     name, predictor = choose_backend(copy, threads=1)
     assert name == TORCH and predictor.backend == TORCH
     record = read_parity(copy)

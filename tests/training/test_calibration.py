@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.calibration import MIN_POSITIVES_OWN_THRESHOLD, best_threshold, fit_calibration, fit_stance_bias
+from framelens.training.calibration import MIN_POSITIVES_OWN_THRESHOLD, best_threshold, fit_calibration, fit_stance_bias
 
 
 def frames_dev(positives: int, n: int = 400, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

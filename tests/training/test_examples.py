@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-from model.errors import DataError
+from framelens.model.errors import DataError
+from framelens.training.examples import load_examples
+from framelens.training.splits import split_examples
 from tests.fixtures import TINY_SCHEME
-from training.examples import load_examples
-from training.splits import split_examples
 
 
 def test_every_problem_is_reported_with_file_line_and_field(tmp_path: Path) -> None:

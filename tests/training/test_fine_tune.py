@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from model.errors import DataError, FramelensError
-from model.predictor import Predictor
+from framelens.model.errors import DataError, FramelensError
+from framelens.model.predictor import Predictor
+from framelens.training.config import TrainingConfig
+from framelens.training.examples import load_examples
+from framelens.training.pipeline import train_version
+from framelens.training.registry import Registry
+from framelens.training.scoring import collect_raw
+from framelens.training.trainer import fine_tune, training_device
 from tests.fixtures import TINY_SCHEME, tiny_rows, write_jsonl
-from training.config import TrainingConfig
-from training.examples import load_examples
-from training.pipeline import train_version
-from training.registry import Registry
-from training.scoring import collect_raw
-from training.trainer import fine_tune, training_device
 
 
 def tiny_config(encoder: Path, **changes: object) -> TrainingConfig:
@@ -183,9 +183,9 @@ def test_a_batch_split_into_passes_gives_the_gradients_of_one_pass(
 ) -> None:
     import copy
 
-    from model.artifact import NetworkSpec, build_network
-    from model.inference import make_documents
-    from training.trainer import _Batcher, stance_targets_for
+    from framelens.model.artifact import NetworkSpec, build_network
+    from framelens.model.inference import make_documents
+    from framelens.training.trainer import _Batcher, stance_targets_for
 
     rows = tiny_rows()[:12]
     for k in range(0, 12, 3):  # some passages long enough for several windows

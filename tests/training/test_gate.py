@@ -10,17 +10,17 @@ from typing import Any
 
 import pytest
 
-from model.scheme import Scheme
-from serve.cli import main
+from framelens.model.scheme import Scheme
+from framelens.serve.cli import main
+from framelens.training.examples import load_examples
+from framelens.training.gate import GATE_FILE, GatePolicy, checks
+from framelens.training.pipeline import train_version
+from framelens.training.registry import Registry
+from framelens.training.retrain import RetrainRequest, retrain
+from framelens.training.splits import split_examples
+from framelens.training.store import ExampleStore, parse_upload
 from tests.fixtures import TINY_SCHEME, tiny_rows, write_jsonl
 from tests.training.test_fine_tune import tiny_config
-from training.examples import load_examples
-from training.gate import GATE_FILE, GatePolicy, checks
-from training.pipeline import train_version
-from training.registry import Registry
-from training.retrain import RetrainRequest, retrain
-from training.splits import split_examples
-from training.store import ExampleStore, parse_upload
 
 # Frames only: a tiny model learns the tiny frames well, so a fine candidate does not lose a figure by luck on
 # a 15-passage test split (stance checks are the same code; test_tolerances_decide_each_check covers them).

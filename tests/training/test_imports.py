@@ -7,10 +7,10 @@ import io
 import json
 from typing import Any
 
+from framelens.training.imports import import_labels
+from framelens.training.imports.labelstudio import label_config
+from framelens.training.store import check_rows
 from tests.fixtures import TINY_SCHEME
-from training.imports import import_labels
-from training.imports.labelstudio import label_config
-from training.store import check_rows
 
 TEXT = "Ceasefire talks resumed in geneva. In Ukraine the brave defenders held firm."
 

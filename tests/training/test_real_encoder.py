@@ -9,14 +9,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from model.encoders import resolve_encoder
-from model.predictor import Predictor
-from model.scheme import SEEDS_DIR, Scheme
+from framelens.model.encoders import resolve_encoder
+from framelens.model.predictor import Predictor
+from framelens.model.scheme import SEEDS_DIR, Scheme
+from framelens.training.config import TrainingConfig
+from framelens.training.examples import load_examples
+from framelens.training.pipeline import train_version
+from framelens.training.registry import Registry
 from tests.fixtures import write_jsonl
-from training.config import TrainingConfig
-from training.examples import load_examples
-from training.pipeline import train_version
-from training.registry import Registry
 
 
 @pytest.mark.slow

@@ -9,8 +9,8 @@ import sys
 import time
 from pathlib import Path
 
+from framelens.training.registry import Registry
 from tests.fixtures import tiny_rows, write_jsonl
-from training.registry import Registry
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -27,7 +27,7 @@ def test_kill_9_mid_training_leaves_the_registry_unchanged(
     base = [
         sys.executable,
         "-m",
-        "serve.cli",
+        "framelens.serve.cli",
         "--home",
         str(home),
         "train",

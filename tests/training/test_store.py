@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from model.errors import DataError
+from framelens.model.errors import DataError
+from framelens.training.store import ExampleStore, parse_upload, reject_reserved_ids, seed_ids
 from tests.fixtures import TINY_SCHEME, tiny_rows
-from training.store import ExampleStore, parse_upload, reject_reserved_ids, seed_ids
 
 
 def jsonl(rows: list[dict]) -> str:
@@ -50,7 +50,7 @@ def test_json_list_and_csv_uploads_store_and_export_round_trip(tmp_path: Path) -
 
 
 def test_the_store_checks_its_rows_again_against_a_changed_scheme(tmp_path: Path) -> None:
-    from model.scheme import Frame, Scheme
+    from framelens.model.scheme import Frame, Scheme
 
     store = ExampleStore(tmp_path)
     store.add(parse_upload(jsonl(tiny_rows(3)), ".jsonl", TINY_SCHEME, "a"), TINY_SCHEME, "a")

@@ -5,10 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from model.prediction import FrameResult, StanceResult, TextPrediction
+from framelens.model.prediction import FrameResult, StanceResult, TextPrediction
+from framelens.training.imports import import_labels
+from framelens.training.suggest import (
+    as_jsonl,
+    as_labelstudio,
+    frame_uncertainty,
+    read_archive,
+    stance_uncertainty,
+    suggest,
+)
 from tests.fixtures import TINY_SCHEME
-from training.imports import import_labels
-from training.suggest import as_jsonl, as_labelstudio, frame_uncertainty, read_archive, stance_uncertainty, suggest
 
 THRESHOLDS = {"negotiation": 0.4, "military_aid": 0.5, "humanitarian": 0.6}
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from model.errors import DataError
-from model.scheme import Scheme
-from training.imports import argilla, labelstudio
-from training.imports.mapping import ImportReport
+from framelens.model.errors import DataError
+from framelens.model.scheme import Scheme
+from framelens.training.imports import argilla, labelstudio
+from framelens.training.imports.mapping import ImportReport
 
 FORMATS = ("labelstudio", "labelstudio-min", "labelstudio-csv", "argilla")
 

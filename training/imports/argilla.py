@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.scheme import Scheme
-from training.imports.mapping import ImportReport, labels_row, with_meta
+from framelens.model.scheme import Scheme
+from framelens.training.imports.mapping import ImportReport, labels_row, with_meta
 
 
 def from_records(data: Any, scheme: Scheme) -> ImportReport:

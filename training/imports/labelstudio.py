@@ -14,8 +14,8 @@ import json
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
-from model.scheme import Scheme
-from training.imports.mapping import FRAMES_CONTROL, STANCE_PREFIX, ImportReport, labels_row, with_meta
+from framelens.model.scheme import Scheme
+from framelens.training.imports.mapping import FRAMES_CONTROL, STANCE_PREFIX, ImportReport, labels_row, with_meta
 
 # Bookkeeping columns of JSON_MIN / CSV exports: not labels, not worth keeping as metadata.
 _LS_KEYS = {"id", "passage_id", "text", "annotation_id", "created_at", "updated_at", "lead_time", "agreement"}

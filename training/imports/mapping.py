@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from model.scheme import Scheme
+from framelens.model.scheme import Scheme
 
 FRAMES_CONTROL = "frames"
 STANCE_PREFIX = "stance_"

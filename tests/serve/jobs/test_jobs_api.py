@@ -9,10 +9,10 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from model.predictor import Predictor
-from serve.jobs.store import JobStore
-from serve.scoring.engine import ScoreOptions, score_archive
-from serve.scoring.local import LocalScorer
+from framelens.model.predictor import Predictor
+from framelens.serve.jobs.store import JobStore
+from framelens.serve.scoring.engine import ScoreOptions, score_archive
+from framelens.serve.scoring.local import LocalScorer
 from tests.serve.conftest import auth, make_settings, serving
 from tests.serve.scoring.conftest import articles, read_jsonl, write_articles
 

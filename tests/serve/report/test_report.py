@@ -11,13 +11,13 @@ from pathlib import Path
 import matplotlib.image
 import pytest
 
-from model.predictor import Predictor
-from serve.cli import main
-from serve.report.html import write_report
-from serve.report.trends import choose_period, gather
-from serve.scoring.engine import ScoreOptions, score_archive
-from serve.scoring.local import LocalScorer
-from serve.scoring.output import read_rows
+from framelens.model.predictor import Predictor
+from framelens.serve.cli import main
+from framelens.serve.report.html import write_report
+from framelens.serve.report.trends import choose_period, gather
+from framelens.serve.scoring.engine import ScoreOptions, score_archive
+from framelens.serve.scoring.local import LocalScorer
+from framelens.serve.scoring.output import read_rows
 from tests.serve.scoring.conftest import articles, write_articles
 
 ROOT = Path(__file__).resolve().parents[3]

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from model.predictor import Predictor
+from framelens.model.predictor import Predictor
+from framelens.training.registry import Registry
 from tests.fixtures import tiny_rows
-from training.registry import Registry
 
 OUTLETS = ("daily", "herald", "gazette")
 

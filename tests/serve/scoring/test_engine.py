@@ -9,11 +9,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from model.errors import FramelensError
-from model.predictor import Predictor
-from serve.scoring.engine import ScoreOptions, pending_plan, score_archive
-from serve.scoring.local import LocalScorer
-from serve.scoring.output import read_rows
+from framelens.model.errors import FramelensError
+from framelens.model.predictor import Predictor
+from framelens.serve.scoring.engine import ScoreOptions, pending_plan, score_archive
+from framelens.serve.scoring.local import LocalScorer
+from framelens.serve.scoring.output import read_rows
 from tests.serve.scoring.conftest import articles, read_jsonl, write_articles
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from serve.cli import main
+from framelens.serve.cli import main
 from tests.serve.scoring.conftest import articles, read_jsonl, write_articles
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,7 +37,7 @@ def test_kill_9_half_way_then_resume_equals_an_uninterrupted_run(trained_home: P
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     child = subprocess.Popen(
-        [sys.executable, "-m", "serve.cli", *_command(trained_home, archive, resumed), "--quiet"],
+        [sys.executable, "-m", "framelens.serve.cli", *_command(trained_home, archive, resumed), "--quiet"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

@@ -10,11 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from serve.batch_cli import _scorer
-from serve.scoring.engine import ScoreOptions, score_archive
-from serve.scoring.local import LocalScorer
+from framelens.serve.batch_cli import _scorer
+from framelens.serve.predictors import PredictorFactory
+from framelens.serve.scoring.engine import ScoreOptions, score_archive
+from framelens.serve.scoring.local import LocalScorer
+from framelens.training.registry import Registry
 from tests.serve.scoring.conftest import articles, read_jsonl, write_articles
-from training.registry import Registry
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")  # raised inside Ray's own DataContext
 ray = pytest.importorskip("ray", reason="the Ray engine is optional: pip install '.[ray]' to test it")
@@ -39,7 +40,8 @@ def test_ray_and_local_engines_give_the_same_labels(
     model_dir = Registry(home).path(version)
 
     def engine(name: str) -> object:
-        return _scorer(argparse.Namespace(engine=name, workers=1, ray_address=None), model_dir, 1, backend)
+        factory = PredictorFactory(backend, threads=1)
+        return _scorer(argparse.Namespace(engine=name, workers=1, ray_address=None), model_dir, factory)
 
     local_scorer, ray_scorer = engine("local"), engine("ray")
     assert isinstance(local_scorer, LocalScorer) and local_scorer.predictor.backend == backend

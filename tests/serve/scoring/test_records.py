@@ -14,8 +14,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from model.errors import FramelensError
-from serve.scoring.records import BadRecord, Record, count_items, read_archive
+from framelens.model.errors import FramelensError
+from framelens.serve.scoring.records import BadRecord, Record, count_items, read_archive
 from tests.serve.scoring.conftest import articles, write_articles
 
 ROWS = articles(6)
