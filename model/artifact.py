@@ -32,16 +32,27 @@ class NetworkSpec:
     dropout: float = 0.1
     # Heads mode when non-empty: stance toward these targets comes out of the plain pass (see model.network).
     stance_targets: tuple[str, ...] = ()
+    # Hybrid: heads for `stance_targets` and the paired (target, text) head trained too, for any other target.
+    open_targets: bool = False
+    # Every target the training data labelled: a request for another one is answered, marked unseen.
+    trained_targets: tuple[str, ...] = ()
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NetworkSpec:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         known["stance_targets"] = tuple(known.get("stance_targets") or ())
+        known["trained_targets"] = tuple(known.get("trained_targets") or ())
         return cls(**known)
 
     @property
     def paired_stance(self) -> bool:
-        return not self.stance_targets
+        """Whether the paired head answers targets named at request time (paired and hybrid models)."""
+        return not self.stance_targets or self.open_targets
+
+    def seen(self, target: str) -> bool:
+        """Whether the model was trained on stance toward `target` (case-insensitive)."""
+        known = {t.casefold() for t in (*self.stance_targets, *self.trained_targets)}
+        return target.casefold() in known
 
 
 @dataclass

@@ -27,6 +27,7 @@ class StanceResult:
     label: str
     scores: dict[str, float]
     evidence: list[Evidence] = field(default_factory=list)
+    seen_in_training: bool = True  # False: a target named at request time that no training passage labelled
 
 
 @dataclass(frozen=True)

@@ -131,17 +131,23 @@ class Predictor:
             if not isinstance(t, str) or not t.strip():
                 raise FramelensError("a stance target is empty: name a country, policy or person")
             cleaned.append(t.strip())
-        fixed = self.artifact.spec.stance_targets
-        if fixed:
-            by_name = {t.casefold(): t for t in fixed}
+        spec = self.artifact.spec
+        if spec.stance_targets:
+            by_name = {t.casefold(): t for t in spec.stance_targets}
             unknown = [t for t in cleaned if t.casefold() not in by_name]
-            if unknown:
+            if unknown and not spec.open_targets:
                 raise FramelensError(
-                    f"this model was trained for stance toward {list(fixed)} only, not {unknown}; "
-                    "ask for those targets, or train with stance_mode 'paired' for open-ended targets"
+                    f"this model was trained for stance toward {list(spec.stance_targets)} only, not {unknown}; "
+                    "ask for those targets, or train with stance_mode 'hybrid' or 'paired' for open-ended targets"
                 )
-            cleaned = [by_name[t.casefold()] for t in cleaned]
+            cleaned = [by_name.get(t.casefold(), t) for t in cleaned]
         return list(dict.fromkeys(cleaned))
+
+    def _seen(self, target: str) -> bool:
+        spec = self.artifact.spec
+        if spec.stance_targets and not spec.open_targets:
+            return True  # heads only: every target it answers is one it was trained for
+        return spec.seen(target) or not spec.trained_targets  # versions before trained_targets was kept
 
     def _format(
         self, doc: Document, raw: DocumentScores, thresholds: dict[str, float] | None, max_evidence: int
@@ -174,7 +180,10 @@ class Predictor:
                 ev = self._evidence(doc, sent_probs[:, best], 0.0, min(max_evidence, 2))
             labels = self.scheme.stance_labels
             stance[target] = StanceResult(
-                labels[best], {lab: round(float(p), 6) for lab, p in zip(labels, probs, strict=True)}, ev
+                labels[best],
+                {lab: round(float(p), 6) for lab, p in zip(labels, probs, strict=True)},
+                ev,
+                seen_in_training=self._seen(target),
             )
         return TextPrediction(frames, stance, raw.n_windows, self.version)
 

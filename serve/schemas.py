@@ -79,6 +79,9 @@ class StanceOut(_Body):
     label: str
     scores: dict[str, float] = Field(description="calibrated probability of each stance label")
     evidence: list[EvidenceOut]
+    seen_in_training: bool = Field(
+        description="whether training data labelled this target; false: a target named at request time"
+    )
 
 
 class TextResult(_Body):

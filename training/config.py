@@ -34,8 +34,9 @@ class TrainingConfig:
     # training on two-target data while every pair is still seen about epochs/2 times. 0 trains all pairs.
     stance_pairs_per_example: int = 1
     # "heads": stance toward the scheme's own targets read from the plain pass (one encoder pass per passage for
-    # frames and every target); "paired": a (target, text) pass per target, for open-ended targets; "auto": heads
-    # when every labelled target is one of the scheme's targets.
+    # frames and every target); "paired": a (target, text) pass per target, for open-ended targets; "hybrid": heads
+    # for the scheme's targets and the paired head trained too, so any other target is answered; "auto": heads
+    # when every labelled target is one of the scheme's, hybrid when the data labels others as well.
     stance_mode: str = "auto"
     stance_weight: float = 0.5
     dropout: float = 0.1
@@ -47,8 +48,10 @@ class TrainingConfig:
     device: str = "auto"
 
     def __post_init__(self) -> None:
-        if self.stance_mode not in ("auto", "heads", "paired"):
-            raise FramelensError(f"stance_mode must be 'auto', 'heads' or 'paired', got {self.stance_mode!r}")
+        if self.stance_mode not in ("auto", "heads", "paired", "hybrid"):
+            raise FramelensError(
+                f"stance_mode must be 'auto', 'heads', 'paired' or 'hybrid', got {self.stance_mode!r}"
+            )
         if self.aggregation not in ("max", "mean"):
             raise FramelensError(f"aggregation must be 'max' or 'mean', got {self.aggregation!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.max_windows_per_pass < 1:

@@ -41,7 +41,8 @@ class _Norms:
     """What a batch's mean losses divide by, so a batch split into passes sums to exactly the same loss."""
 
     framed: int  # documents with frame labels
-    stance: float  # the summed class weights of the (document, target) pairs
+    stance: float  # the summed class weights of the (document, target) pairs the heads read
+    paired: float = 0.0  # the same for the pairs the paired head reads
 
 
 @dataclass
@@ -86,6 +87,9 @@ class _Batcher:
         self.ce_sum = nn.CrossEntropyLoss(weight=self.ce.weight, reduction="sum")
         self.gold = self.gold.to(device)
         self._chosen_pairs: dict[int, list[tuple[str, str]]] = {}
+        # Paired and hybrid models train the (target, text) head; hybrid ones on every labelled target, the
+        # scheme's own included, so the paired head learns what stance is from all the data it has.
+        self.paired = spec.paired_stance and scheme.has_stance
 
     def _pos_weight(self) -> torch.Tensor:
         labelled = self.gold[[i for i, e in enumerate(self.examples) if e.frames_labelled]]
@@ -137,7 +141,7 @@ class _Batcher:
         parts = self._parts(rows)
         if len(parts) == 1:
             return self._backward(self.loss(rows))
-        if not self.spec.stance_targets and self.scheme.has_stance:
+        if self.paired:
             self._chosen_pairs = {d: self._stance_pairs(d) for d in rows}
         try:
             norms = self._norms(rows)
@@ -153,12 +157,11 @@ class _Batcher:
 
     def _parts(self, rows: list[int]) -> list[list[int]]:
         """Consecutive documents, grouped so each pass stays within `max_windows_per_pass` windows."""
-        paired_stance = not self.spec.stance_targets and self.scheme.has_stance
         parts: list[list[int]] = [[]]
         used = 0
         for d in rows:
             windows = min(len(self.docs[d].windows), self.config.max_train_windows)
-            cost = windows * (1 + (len(self.examples[d].stance) if paired_stance else 0))
+            cost = windows * (1 + (len(self.examples[d].stance) if self.paired else 0))
             if parts[-1] and used + cost > self.config.max_windows_per_pass:
                 parts.append([])
                 used = 0
@@ -169,31 +172,40 @@ class _Batcher:
     def _norms(self, rows: list[int]) -> _Norms:
         read = [d for d in rows if self.docs[d].windows]
         framed = [d for d in read if self.examples[d].frames_labelled] if self.scheme.has_frames else []
-        if not self.scheme.has_stance:
-            labels = []
-        elif self.spec.stance_targets:
-            labels = [lab for d in read for lab in self.examples[d].stance.values()]
-        else:
-            labels = [lab for d in read for _, lab in self._stance_pairs(d)]
+        fixed = set(self.spec.stance_targets)
+        heads, pairs = [], []
+        if self.scheme.has_stance:
+            heads = [lab for d in read for t, lab in self.examples[d].stance.items() if t in fixed]
+            pairs = [lab for d in read for _, lab in self._stance_pairs(d)] if self.paired else []
+        return _Norms(len(framed), self._weighted(heads), self._weighted(pairs))
+
+    def _weighted(self, labels: list[str]) -> float:
         weight = self.ce.weight
         ids = [self.scheme.stance_labels.index(lab) for lab in labels]
-        stance = float(weight[ids].sum()) if weight is not None and ids else float(len(ids))
-        return _Norms(len(framed), stance)
+        return float(weight[ids].sum()) if weight is not None and ids else float(len(ids))
 
     def _frames_loss(self, logits: torch.Tensor, gold: torch.Tensor, norms: _Norms | None) -> torch.Tensor:
         if norms is None:
             return self.bce(logits, gold)
         return self.bce_sum(logits, gold) / (norms.framed * gold.shape[1])
 
-    def _stance_loss(self, logits: torch.Tensor, gold: torch.Tensor, norms: _Norms | None) -> torch.Tensor:
+    def _stance_loss(
+        self, logits: torch.Tensor, gold: torch.Tensor, norms: _Norms | None, paired: bool = False
+    ) -> torch.Tensor:
         if norms is None:
             return self.ce(logits, gold)
-        return self.ce_sum(logits, gold) / norms.stance
+        return self.ce_sum(logits, gold) / (norms.paired if paired else norms.stance)
 
     def loss(self, rows: list[int], norms: _Norms | None = None) -> torch.Tensor:
         """The batch's loss (means over its documents and pairs), or with `norms` this part's share of it."""
-        if self.spec.stance_targets:
-            return self._one_pass_loss(rows, norms)
+        plain = self._one_pass_loss if self.spec.stance_targets else self._frames_only_loss
+        total = plain(rows, norms)
+        if self.paired:
+            total = total + self._paired_loss(rows, norms)
+        return total
+
+    def _frames_only_loss(self, rows: list[int], norms: _Norms | None) -> torch.Tensor:
+        """Paired mode's plain pass: frames alone."""
         total = torch.zeros((), device=self.device)
         framed = [d for d in rows if self.examples[d].frames_labelled and self.docs[d].windows]
         if self.scheme.has_frames and framed:
@@ -204,6 +216,11 @@ class _Batcher:
             index = self._on_device([local[r.doc] for r in refs])
             doc_logits = aggregate_windows(logits, index, len(framed), self.spec.aggregation)
             total = total + self._frames_loss(doc_logits, self.gold[framed], norms)
+        return total
+
+    def _paired_loss(self, rows: list[int], norms: _Norms | None) -> torch.Tensor:
+        """The (target, text) head on the step's sampled pairs."""
+        total = torch.zeros((), device=self.device)
         pairs = [(d, t, lab) for d in rows if self.docs[d].windows for t, lab in self._stance_pairs(d)]
         if self.scheme.has_stance and pairs:
             refs, targets, owner = [], [], []
@@ -217,7 +234,7 @@ class _Batcher:
             logits = self._forward("stance", enc.tensors)
             pair_logits = aggregate_windows(logits, self._on_device(owner), len(pairs), "mean")
             gold = self._on_device([self.scheme.stance_labels.index(lab) for _, _, lab in pairs])
-            total = total + self.config.stance_weight * self._stance_loss(pair_logits, gold, norms)
+            total = total + self.config.stance_weight * self._stance_loss(pair_logits, gold, norms, paired=True)
         return total
 
     def _one_pass_loss(self, rows: list[int], norms: _Norms | None) -> torch.Tensor:
@@ -238,7 +255,12 @@ class _Batcher:
             total = total + self._frames_loss(doc_frames[framed], self.gold[[read[i] for i in framed]], norms)
         targets = self.spec.stance_targets
         stance = aggregate_windows(logits[:, n_frames:], index, len(read), "mean").view(len(read), len(targets), -1)
-        pairs = [(i, targets.index(t), lab) for i, d in enumerate(read) for t, lab in self.examples[d].stance.items()]
+        pairs = [
+            (i, targets.index(t), lab)
+            for i, d in enumerate(read)
+            for t, lab in self.examples[d].stance.items()
+            if t in targets  # a hybrid model's other targets go to the paired head
+        ]
         if n_labels and pairs:
             chosen = stance[[i for i, _, _ in pairs], [k for _, k, _ in pairs]]
             gold = self._on_device([self.scheme.stance_labels.index(lab) for _, _, lab in pairs])
@@ -254,29 +276,34 @@ def training_device(config: TrainingConfig) -> torch.device:
     return torch.device(config.device)
 
 
-def stance_targets_for(config: TrainingConfig, scheme: Scheme, examples: list[Example]) -> tuple[str, ...]:
-    """The targets a new network reads stance toward in one pass (heads mode), or () for paired stance. Data
-    labelled toward other targets is refused afterwards, by `_check_targets`."""
+def stance_targets_for(
+    config: TrainingConfig, scheme: Scheme, examples: list[Example]
+) -> tuple[tuple[str, ...], bool]:
+    """(the targets a new network reads stance toward in one pass, whether the paired head is trained too).
+    ((), True) is paired stance; (targets, False) heads; (targets, True) hybrid. In heads mode, data labelled
+    toward other targets is refused afterwards, by `_check_targets`."""
     if not scheme.has_stance or config.stance_mode == "paired":
-        return ()
+        return (), True
     fixed = tuple(scheme.default_targets)
+    outside = {t for ex in examples for t in ex.stance} - set(fixed)
     if config.stance_mode == "auto":
-        outside = {t for ex in examples for t in ex.stance} - set(fixed)
-        return fixed if fixed and not outside else ()
+        return (fixed, bool(outside)) if fixed else ((), True)
     if not fixed:
-        raise FramelensError(f"stance_mode 'heads' needs stance targets in scheme {scheme.name!r}; it lists none")
-    return fixed
+        raise FramelensError(
+            f"stance_mode {config.stance_mode!r} needs stance targets in scheme {scheme.name!r}; it lists none"
+        )
+    return fixed, config.stance_mode == "hybrid"
 
 
 def _check_targets(spec: NetworkSpec, examples: list[Example]) -> None:
-    if not spec.stance_targets:
+    if not spec.stance_targets or spec.open_targets:
         return
     for ex in examples:
         outside = sorted(set(ex.stance) - set(spec.stance_targets))
         if outside:
             raise FramelensError(
                 f"example {ex.id!r}: stance target(s) {outside} are not ones this model reads "
-                f"({list(spec.stance_targets)}); train a new model with stance_mode 'paired' for open-ended targets"
+                f"({list(spec.stance_targets)}); train a new model with stance_mode 'hybrid' for open-ended targets"
             )
 
 
@@ -306,10 +333,13 @@ def fine_tune(
     torch.set_num_threads(config.threads)
     seed_everything(config.seed)
     device = training_device(config)
+    labelled = sorted({t for ex in train for t in ex.stance})
     if start is not None:
         net, tokenizer, spec = start.net, start.tokenizer, start.spec
+        spec = dataclasses.replace(spec, trained_targets=tuple(sorted({*spec.trained_targets, *labelled})))
     else:
         assert encoder_dir is not None
+        fixed, open_targets = stance_targets_for(config, scheme, train + dev)
         spec = NetworkSpec(
             str(encoder_dir),
             config.max_length,
@@ -317,7 +347,9 @@ def fine_tune(
             config.target_reserve,
             config.aggregation,
             config.dropout,
-            stance_targets_for(config, scheme, train + dev),
+            fixed,
+            open_targets=bool(fixed) and open_targets,
+            trained_targets=tuple(labelled),
         )
         net, tokenizer = build_network(encoder_dir, scheme, spec)
     _check_targets(spec, train + dev)

@@ -177,7 +177,7 @@ def test_training_on_a_gpu_learns_and_hands_back_a_cpu_network(tiny_encoder: Pat
     assert {p.device.type for p in trained.net.parameters()} == {"cpu"}
 
 
-@pytest.mark.parametrize("stance_mode", ["heads", "paired"])
+@pytest.mark.parametrize("stance_mode", ["heads", "paired", "hybrid"])
 def test_a_batch_split_into_passes_gives_the_gradients_of_one_pass(
     tiny_encoder: Path, tmp_path: Path, stance_mode: str
 ) -> None:
@@ -190,10 +190,13 @@ def test_a_batch_split_into_passes_gives_the_gradients_of_one_pass(
     rows = tiny_rows()[:12]
     for k in range(0, 12, 3):  # some passages long enough for several windows
         rows[k] = {**rows[k], "text": " ".join(r["text"] for r in tiny_rows()[k : k + 4])}
+        if stance_mode == "hybrid":  # a target beyond the scheme's, for the paired head
+            rows[k]["stance"] = {**rows[k]["stance"], "the grain deal": "favor"}
     examples = load_examples(write_jsonl(tmp_path / "split.jsonl", rows), TINY_SCHEME)
     config = tiny_config(tiny_encoder, stance_mode=stance_mode, dropout=0.0, max_length=32, overlap_tokens=4)
-    targets = stance_targets_for(config, TINY_SCHEME, examples)
-    spec = NetworkSpec(str(tiny_encoder), 32, 4, 4, "max", 0.0, targets)
+    targets, open_targets = stance_targets_for(config, TINY_SCHEME, examples)
+    spec = NetworkSpec(str(tiny_encoder), 32, 4, 4, "max", 0.0, targets, open_targets=bool(targets) and open_targets)
+    assert (stance_mode == "hybrid") == (bool(spec.stance_targets) and spec.open_targets)
     net, tokenizer = build_network(tiny_encoder, TINY_SCHEME, spec)
     docs = make_documents([e.text for e in examples], tokenizer, spec, True)
     assert sum(len(d.windows) for d in docs) > len(docs), "the fixture must have multi-window documents"
