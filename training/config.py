@@ -38,6 +38,9 @@ class TrainingConfig:
     # for the scheme's targets and the paired head trained too, so any other target is answered; "auto": heads
     # when every labelled target is one of the scheme's, hybrid when the data labels others as well.
     stance_mode: str = "auto"
+    # Hybrid: the share of passages labelled only toward the scheme's own targets whose pairs also train the
+    # paired head in a step (it always trains on the other targets); more transfers better, each costs a pass.
+    own_target_pairs: float = 0.25
     stance_weight: float = 0.5
     dropout: float = 0.1
     max_pos_weight: float = 8.0

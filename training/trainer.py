@@ -119,6 +119,11 @@ class _Batcher:
         if doc in self._chosen_pairs:  # drawn once for a step that runs in several passes
             return self._chosen_pairs[doc]
         pairs = sorted(self.examples[doc].stance.items())
+        fixed = self.spec.stance_targets
+        if fixed:  # hybrid: the heads learn the scheme's targets; the paired head mostly the others
+            others = [p for p in pairs if p[0] not in fixed]
+            if others or self.rng.random() >= self.config.own_target_pairs:
+                pairs = others
         limit = self.config.stance_pairs_per_example
         if limit and len(pairs) > limit:
             pairs = self.rng.sample(pairs, limit)
