@@ -1,12 +1,13 @@
 """Do frame scores mean the same for a passage and an article? False-positive rate and recall against windows.
 
-    python bench/window_calibration.py [--home models] [--version V] [--sizes 1,4,8,16] [--per-size 24]
+    python bench/window_calibration.py [--home models] [--version V] [--sizes 1,2,4,8,16] [--per-size 24]
 
 Articles are built from k of the seeds' frozen test passages (joined as paragraphs, labelled with the union of
-their frames), as many windows long as k makes them. For each k it prints the mean windows read, the mean score
-of frames no passage carries, their false-positive rate, the recall of frames some passage carries, and macro-F1;
-"before" scores with the version's calibration less its window term (what every version before it did), "after"
-with the whole calibration. Both come from the same forward passes, so they are compared in one run."""
+their frames). For each k it prints the mean windows read, the mean score of frames no passage carries, their
+false-positive rate, the recall of frames some passage carries, and macro-F1, two ways with the same weights:
+"before" reads articles as versions made before paragraph windows did (windows packed to the token budget, no
+window term in the calibration); "after" reads them a paragraph a window, with the window term fitted on dev
+articles exactly as training fits it (training/window_calibration.py)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,15 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sklearn.metrics import f1_score
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from framelens.training.evaluation import expected_calibration_error  # noqa: E402
 
 
 def main() -> int:
@@ -29,6 +33,7 @@ def main() -> int:
     from framelens.training.examples import load_examples
     from framelens.training.registry import Registry
     from framelens.training.scoring import collect_raw
+    from framelens.training.window_calibration import calibrate_windows
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", default="models")
@@ -45,28 +50,38 @@ def main() -> int:
         raise SystemExit(f"no active model in {args.home}")
     predictor = Predictor.load(registry.path(version), threads=args.threads)
     a, names = predictor.artifact, predictor.scheme.frame_names
-    test = [ex for ex in load_examples(args.data, a.scheme) if ex.split == "test"]
-    sizes = [int(k) for k in args.sizes.split(",")]
-    after = a.calibration
-    before = dataclasses.replace(after, window_slope=0.0)
-    print(f"model {version}; window slope {after.window_slope:+.2f}; {args.per_size} articles per size")
-    header = f"{'k':>3} {'windows':>8} | {'absent score':>12} {'FPR':>6} {'recall':>6} {'macro-F1':>8}"
-    print(f"{'':13}| {'before':^36} | {'after':^36}\n{header} |{header[14:]}")
-    for k in sizes:
-        articles = test[: args.per_size] if k == 1 else built_articles(test, sizes=(k,), per_size=args.per_size, seed=k)
-        raw = collect_raw(predictor.net, a.tokenizer, a.spec, a.scheme, articles, 32)
-        cells = []
-        for calibration in (before, after):
-            scores = calibration.frame_scores(raw.frame_logits, names, raw.frame_windows)
-            predicted = scores >= calibration.threshold_vector(names)
-            gold = raw.frame_gold.astype(bool)
-            fpr = predicted[~gold].mean() if (~gold).any() else float("nan")
-            recall = predicted[gold].mean() if gold.any() else float("nan")
-            macro = f1_score(gold, predicted, average="macro", zero_division=0)
-            cells.append(f"{scores[~gold].mean():>12.3f} {fpr:>6.3f} {recall:>6.3f} {macro:>8.3f}")
-        windows = float(np.mean(raw.frame_windows))
-        print(f"{k:>3} {windows:>8.1f} | {cells[0]} | {cells[1]}")
+    rows = load_examples(args.data, a.scheme)
+    test, dev = [ex for ex in rows if ex.split == "test"], [ex for ex in rows if ex.split == "dev"]
+    packed = dataclasses.replace(a.spec, paragraph_windows=False)
+    paragraphs = dataclasses.replace(a.spec, paragraph_windows=True)
+    before = dataclasses.replace(a.calibration, window_slope=0.0)
+    dev_raw = collect_raw(predictor.net, a.tokenizer, paragraphs, a.scheme, dev, 32)
+    after = calibrate_windows(predictor.net, a.tokenizer, paragraphs, a.scheme, dev, dev_raw, before, seed=13)
+    print(f"model {version}; after: paragraph windows, window slope {after.window_slope:+.2f} (fitted on dev)")
+    print(f"{args.per_size} articles per size, built from the seeds' test passages")
+    head = f"{'windows':>7} {'absent':>6} {'FPR':>6} {'recall':>6} {'F1':>6} {'ECE':>6}"
+    print(f"{'':>3} | {'before':^34} | {'after':^34}\n{'k':>3} | {head} | {head}")
+    for k in (int(s) for s in args.sizes.split(",")):
+        articles = test[: args.per_size] if k == 1 else built_articles(test, (k,), args.per_size, seed=k)
+        cells = [
+            _cells(collect_raw(predictor.net, a.tokenizer, spec, a.scheme, articles, 32), calibration, names)
+            for spec, calibration in ((packed, before), (paragraphs, after))
+        ]
+        print(f"{k:>3} | {cells[0]} | {cells[1]}")
+    print("absent: mean score of frames no passage carries; FPR: their share predicted; recall: of frames present;")
+    print("ECE: expected calibration error of every (article, frame) score against whether the article carries it")
     return 0
+
+
+def _cells(raw: Any, calibration: Any, names: list[str]) -> str:
+    scores = calibration.frame_scores(raw.frame_logits, names, raw.frame_windows)
+    predicted = scores >= calibration.threshold_vector(names)
+    gold = raw.frame_gold.astype(bool)
+    macro = f1_score(gold, predicted, average="macro", zero_division=0)
+    windows = float(np.mean(raw.frame_windows))
+    absent, fpr, recall = scores[~gold].mean(), predicted[~gold].mean(), predicted[gold].mean()
+    ece = expected_calibration_error(scores.ravel(), gold.ravel().astype(float))
+    return f"{windows:>7.1f} {absent:>6.3f} {fpr:>6.3f} {recall:>6.3f} {macro:>6.3f} {ece:>6.3f}"
 
 
 if __name__ == "__main__":

@@ -36,6 +36,8 @@ class NetworkSpec:
     open_targets: bool = False
     # Every target the training data labelled: a request for another one is answered, marked unseen.
     trained_targets: tuple[str, ...] = ()
+    # Windows end at paragraph breaks (see model.windows.build_documents); False for versions made before.
+    paragraph_windows: bool = False
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> NetworkSpec:

@@ -51,7 +51,7 @@ def make_documents(texts: list[str], tokenizer: Any, spec: NetworkSpec, with_sta
     """Windows sized for the model; room for a target is kept only where stance reads (target, text) pairs."""
     paired = with_stance and spec.paired_stance
     budget = spec.max_length - 2 - (spec.target_reserve + 1 if paired else 0)
-    return build_documents(texts, tokenizer, budget, spec.overlap_tokens)
+    return build_documents(texts, tokenizer, budget, spec.overlap_tokens, spec.paragraph_windows)
 
 
 def _length(docs: list[Document], ref: WindowRef) -> int:

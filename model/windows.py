@@ -71,8 +71,18 @@ def _fit_sentences(
     return fitted
 
 
-def build_documents(texts: list[str], tokenizer: Any, budget: int, overlap_tokens: int) -> list[Document]:
-    """`build_document` for many texts, with one tokenizer call for all their sentences (the fast path)."""
+# With paragraph windows, a window closes at a paragraph break once it holds this many tokens (a one-line
+# headline or dateline paragraph joins the next).
+MIN_PARAGRAPH_WINDOW = 48
+
+
+def build_documents(
+    texts: list[str], tokenizer: Any, budget: int, overlap_tokens: int, paragraphs: bool = False
+) -> list[Document]:
+    """`build_document` for many texts, with one tokenizer call for all their sentences (the fast path).
+    `paragraphs`: windows end at paragraph breaks (a newline between sentences) and do not overlap across them,
+    so a window reads about one paragraph, as a model trained on passages saw them, and a frame one paragraph
+    carries is not averaged away by its neighbours."""
     split = [split_sentences(text) for text in texts]
     flat = [s.text for sentences in split for s in sentences]
     ids = _token_ids(tokenizer, flat)
@@ -82,7 +92,7 @@ def build_documents(texts: list[str], tokenizer: Any, budget: int, overlap_token
         own = counts[first : first + len(sentences)]
         long = [i for i, n in enumerate(own) if n > budget]  # rare: only these need offsets, to be cut
         offsets = dict(zip(long, _token_offsets(tokenizer, [sentences[i].text for i in long]), strict=True))
-        doc = _windowed(text, _fit_sentences(sentences, own, offsets, budget), budget, overlap_tokens)
+        doc = _windowed(text, _fit_sentences(sentences, own, offsets, budget), budget, overlap_tokens, paragraphs)
         if ids is not None and not long:
             pieces = ids[first : first + len(sentences)]
             starts = np.zeros(len(own) + 1, dtype=np.int64)
@@ -94,28 +104,37 @@ def build_documents(texts: list[str], tokenizer: Any, budget: int, overlap_token
     return docs
 
 
-def build_document(text: str, tokenizer: Any, budget: int, overlap_tokens: int) -> Document:
+def build_document(text: str, tokenizer: Any, budget: int, overlap_tokens: int, paragraphs: bool = False) -> Document:
     """Pack whole sentences into windows of at most `budget` tokens; consecutive windows share trailing
     sentences worth up to `overlap_tokens`, so no sentence loses its context at a cut."""
-    return build_documents([text], tokenizer, budget, overlap_tokens)[0]
+    return build_documents([text], tokenizer, budget, overlap_tokens, paragraphs)[0]
 
 
-def _windowed(text: str, fitted: list[tuple[Sentence, int]], budget: int, overlap_tokens: int) -> Document:
+def _windowed(
+    text: str, fitted: list[tuple[Sentence, int]], budget: int, overlap_tokens: int, paragraphs: bool = False
+) -> Document:
     sentences = tuple(s for s, _ in fitted)
     counts = [n for _, n in fitted]
     if not sentences:
         return Document(text, (), ())
+    gaps = [text[sentences[i - 1].end : sentences[i].start] if i else "" for i in range(len(sentences))]
+    breaks = [paragraphs and "\n" in gap for gap in gaps]
     windows: list[Window] = []
     first = 0
     while True:
         last, used = first, counts[first]
         while last + 1 < len(sentences) and used + counts[last + 1] <= budget:
+            if breaks[last + 1] and used >= MIN_PARAGRAPH_WINDOW:
+                break
             last += 1
             used += counts[last]
         ids = tuple(range(first, last + 1))
         windows.append(Window(sentences[first].start, sentences[last].end, ids))
         if last == len(sentences) - 1:
             break
+        if breaks[last + 1]:  # a new paragraph starts a new window: no overlap across paragraphs
+            first = last + 1
+            continue
         carried, back = 0, last + 1
         while back - 1 > first and carried + counts[back - 1] <= overlap_tokens:
             back -= 1

@@ -92,7 +92,7 @@ def fit_stance_bias(probs: np.ndarray, gold: np.ndarray) -> tuple[float, ...]:
     return tuple(float(b) for b in best)
 
 
-_WINDOW_SLOPES = np.round(np.arange(-3.0, 1.001, 0.05), 2)
+_WINDOW_SLOPES = np.round(np.arange(-3.0, 3.001, 0.05), 2)
 
 
 def fit_window_slope(

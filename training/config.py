@@ -22,6 +22,8 @@ class TrainingConfig:
     overlap_tokens: int = 48
     target_reserve: int = 24
     aggregation: str = "max"
+    # Windows end at paragraph breaks: an article is read about a paragraph a window, as passages are in training.
+    paragraph_windows: bool = True
     warmup_ratio: float = 0.06
     weight_decay: float = 0.01
     patience: int = 2
@@ -52,9 +54,7 @@ class TrainingConfig:
 
     def __post_init__(self) -> None:
         if self.stance_mode not in ("auto", "heads", "paired", "hybrid"):
-            raise FramelensError(
-                f"stance_mode must be 'auto', 'heads', 'paired' or 'hybrid', got {self.stance_mode!r}"
-            )
+            raise FramelensError(f"stance_mode must be 'auto', 'heads', 'paired' or 'hybrid', got {self.stance_mode!r}")
         if self.aggregation not in ("max", "mean"):
             raise FramelensError(f"aggregation must be 'max' or 'mean', got {self.aggregation!r}")
         if self.epochs < 1 or self.batch_size < 1 or self.max_windows_per_pass < 1:

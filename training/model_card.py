@@ -11,9 +11,29 @@ def _stance_reading(meta: dict[str, Any]) -> str:
     targets = meta.get("stance_targets") or []
     if not meta.get("stance_labels"):
         return "- stance: none"
+    if targets and meta.get("stance_open_targets"):
+        return (
+            f"- stance: toward {', '.join(targets)} in the same pass as frames, and toward any other target through"
+            " a (target, text) pass (hybrid mode; answers say whether training labelled the target)"
+        )
     if targets:
         return f"- stance: read in the same pass as frames, toward {', '.join(targets)} only (heads mode)"
     return "- stance: one (target, text) pass per target; any target may be asked about (paired mode)"
+
+
+def _by_file(by_file: dict[str, Any]) -> list[str]:
+    """One table per data file's test rows (real text first: the figures that say how it does on news)."""
+    if not by_file:
+        return []
+    lines = ["## Test rows of each data file, beside the baseline on the same rows", ""]
+    for name, block in sorted(by_file.items(), key=lambda item: "real" not in item[0]):
+        lines += [
+            f"### `{name}` ({block['n']} test passages)",
+            "",
+            markdown_table(block["model"], block["baseline"]),
+            "",
+        ]
+    return lines
 
 
 def render_model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
@@ -35,6 +55,7 @@ def render_model_card(meta: dict[str, Any], metrics: dict[str, Any]) -> str:
             "",
             markdown_table(test, baseline) if test else "No test split: metrics are not available.",
             "",
+            *_by_file(metrics.get("test_by_file") or {}),
             "Scores are calibrated on the dev split (Platt scaling per frame, temperature for stance). Frame",
             "decisions use one threshold tuned on dev for macro-F1 (a frame with 60+ dev positives gets its own);",
             "stance decisions add per-label offsets tuned on dev for macro-F1. ECE is the expected calibration",

@@ -91,6 +91,7 @@ def train_version(
         "dev": trained.dev_metrics,
         "baseline": baseline_metrics(scheme, parts["train"], parts["dev"], parts["test"]),
         "history": trained.history,
+        "test_by_file": _test_by_file(files, scheme, parts, trained, config, device),
     }
     version = registry.new_version_id()
     meta = {
@@ -105,6 +106,7 @@ def train_version(
         "encoder": trained.spec.encoder if start is None else start.metadata.get("encoder", trained.spec.encoder),
         "init_from": config.init_from,
         "stance_targets": list(trained.spec.stance_targets),
+        "stance_open_targets": trained.spec.open_targets,
         "data": {
             **describe_files(files),  # absolute paths and SHA-256: a retrain refuses seeds that moved or changed
             "fingerprint": fingerprint(examples),
@@ -124,6 +126,33 @@ def train_version(
     if activate:
         registry.activate(version)
     return TrainResult(version, path, metrics, activate)
+
+
+def _test_by_file(
+    files: list[str | Path],
+    scheme: Scheme,
+    parts: dict[str, list[Example]],
+    trained: Any,
+    config: TrainingConfig,
+    device: Any,
+) -> dict[str, Any]:
+    """With several data files, the test rows of each on their own, beside the baseline on the same rows: a real
+    text set is not averaged into a synthetic one's figures."""
+    if len(files) < 2 or not parts["test"]:
+        return {}
+    out: dict[str, Any] = {}
+    for file in files:
+        ids = {ex.id for ex in load_examples(file, scheme)}
+        rows = [ex for ex in parts["test"] if ex.id in ids]
+        if not rows:
+            continue
+        raw = collect_raw(trained.net, trained.tokenizer, trained.spec, scheme, rows, config.eval_batch_size, device)
+        out[str(Path(file).resolve())] = {
+            "n": len(rows),
+            "model": metrics_from_raw(raw, trained.calibration, scheme),
+            "baseline": baseline_metrics(scheme, parts["train"], parts["dev"], rows),
+        }
+    return out
 
 
 def evaluate_version(

@@ -25,11 +25,11 @@ from framelens.model.inference import make_documents
 from framelens.model.network import FrameStanceNet, aggregate_windows
 from framelens.model.scheme import Scheme
 from framelens.model.windows import Document
-from framelens.training.articles import built_articles
-from framelens.training.calibration import fit_calibration, fit_window_slope
+from framelens.training.calibration import fit_calibration
 from framelens.training.config import TrainingConfig
 from framelens.training.examples import Example
 from framelens.training.scoring import collect_raw, frame_gold, metrics_from_raw, selection_score
+from framelens.training.window_calibration import calibrate_windows
 
 # Dev scores closer than this count as a tie, which the later epoch wins: it has seen more data at a lower learning
 # rate. On a 165-passage dev split one passage moves macro-F1 by about 0.01, so smaller gaps are not evidence.
@@ -281,9 +281,7 @@ def training_device(config: TrainingConfig) -> torch.device:
     return torch.device(config.device)
 
 
-def stance_targets_for(
-    config: TrainingConfig, scheme: Scheme, examples: list[Example]
-) -> tuple[tuple[str, ...], bool]:
+def stance_targets_for(config: TrainingConfig, scheme: Scheme, examples: list[Example]) -> tuple[tuple[str, ...], bool]:
     """(the targets a new network reads stance toward in one pass, whether the paired head is trained too).
     ((), True) is paired stance; (targets, False) heads; (targets, True) hybrid. In heads mode, data labelled
     toward other targets is refused afterwards, by `_check_targets`."""
@@ -355,6 +353,7 @@ def fine_tune(
             fixed,
             open_targets=bool(fixed) and open_targets,
             trained_targets=tuple(labelled),
+            paragraph_windows=config.paragraph_windows,
         )
         net, tokenizer = build_network(encoder_dir, scheme, spec)
     _check_targets(spec, train + dev)
@@ -415,36 +414,12 @@ def fine_tune(
     if dev:
         raw = collect_raw(net, tokenizer, spec, scheme, dev, config.eval_batch_size, device)
         calibration = _calibrate(scheme, raw)
-        calibration = _calibrate_windows(net, tokenizer, spec, scheme, dev, raw, calibration, config, device)
+        calibration = calibrate_windows(
+            net, tokenizer, spec, scheme, dev, raw, calibration, config.seed, config.eval_batch_size, device
+        )
         dev_metrics = metrics_from_raw(raw, calibration, scheme)
     net.to("cpu")  # what is saved, exported and served next starts from the CPU whatever trained it
     return TrainedModel(net, tokenizer, spec, calibration, dev_metrics, history, best_epoch, time.monotonic() - began)
-
-
-def _calibrate_windows(
-    net: FrameStanceNet,
-    tokenizer: Any,
-    spec: NetworkSpec,
-    scheme: Scheme,
-    dev: list[Example],
-    raw: Any,
-    calibration: Calibration,
-    config: TrainingConfig,
-    device: torch.device,
-) -> Calibration:
-    """Fit how frame scores depend on the number of windows read, on the dev documents and on articles built
-    from them (k dev passages joined), scored with the aggregation the model serves."""
-    if not scheme.has_frames or not len(raw.frame_gold):
-        return calibration
-    articles = built_articles(dev, seed=config.seed)
-    parts = [raw]
-    if articles:
-        parts.append(collect_raw(net, tokenizer, spec, scheme, articles, config.eval_batch_size, device))
-    logits = np.concatenate([p.frame_logits for p in parts])
-    gold = np.concatenate([p.frame_gold for p in parts])
-    windows = np.concatenate([p.frame_windows for p in parts])
-    slope = fit_window_slope(calibration, scheme.frame_names, logits, gold, windows)
-    return dataclasses.replace(calibration, window_slope=slope)
 
 
 def _calibrate(scheme: Scheme, raw: Any) -> Calibration:

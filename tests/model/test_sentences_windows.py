@@ -41,3 +41,16 @@ def test_a_sentence_longer_than_the_budget_is_cut_into_pieces(tiny_encoder: Path
     doc = build_document(text, tokenizer, budget=16, overlap_tokens=0)
     assert len(doc.windows) >= 7
     assert all(doc.text[s.start : s.end] == s.text for s in doc.sentences)
+
+
+def test_paragraph_windows_read_one_paragraph_each_and_join_a_short_heading(tiny_encoder: Path) -> None:
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_encoder))
+    paragraph = "Ceasefire talks resumed in geneva. " * 9  # 54 tokens: over the 48 a window needs to close
+    text = "Refugees crossed.\n\n" + "\n\n".join([paragraph.strip()] * 3)
+    packed = build_document(text, tokenizer, budget=200, overlap_tokens=7)
+    assert len(packed.windows) == 1, "without paragraph windows, everything that fits shares one window"
+    doc = build_document(text, tokenizer, budget=200, overlap_tokens=7, paragraphs=True)
+    assert [len(w.sentence_ids) for w in doc.windows] == [10, 9, 9], "the heading joins the first paragraph"
+    assert all("\n" not in doc.window_text(w) for w in doc.windows[1:]), "no window crosses a paragraph break"
+    ids = [i for w in doc.windows for i in w.sentence_ids]
+    assert ids == list(range(len(doc.sentences))), "no overlap across paragraphs, nothing skipped"

@@ -142,10 +142,12 @@ def test_heads_mode_refuses_targets_the_scheme_does_not_list(tiny_encoder: Path,
     rows[4]["stance"] = {**rows[4]["stance"], "NATO": "favor"}
     path = write_jsonl(tmp_path / "extra-target.jsonl", rows)
     examples = load_examples(path, TINY_SCHEME)
-    with pytest.raises(FramelensError, match=r"\['NATO'\].*stance_mode 'paired'"):
+    with pytest.raises(FramelensError, match=r"\['NATO'\].*stance_mode 'hybrid'"):
         fine_tune(tiny_config(tiny_encoder, stance_mode="heads"), TINY_SCHEME, examples, [], tiny_encoder)
     auto = fine_tune(tiny_config(tiny_encoder, epochs=1), TINY_SCHEME, examples, [], tiny_encoder, progress=False)
-    assert auto.spec.stance_targets == (), "auto falls back to paired stance when data has other targets"
+    assert auto.spec.stance_targets == ("Ukraine", "Russia") and auto.spec.open_targets, (
+        "auto trains hybrid when data has other targets: heads for the scheme's, the paired head for the rest"
+    )
 
 
 def test_unknown_training_options_are_errors() -> None:
