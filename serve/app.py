@@ -85,7 +85,7 @@ async def _load_model(app: FastAPI) -> None:
     holder: ModelHolder = app.state.holder
     async with app.state.activation_lock:  # an activation that arrives meanwhile waits, then wins
         try:
-            version = settings.version or registry.active()
+            version = settings.version or await asyncio.to_thread(registry.active)
             if version is None:
                 raise FramelensError(
                     f"no active model in {settings.home}: train one (`framelens train` or `make run`), "

@@ -43,6 +43,7 @@ def add_batch_commands(sub: Any) -> None:
 
 def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     from framelens.serve.scoring.engine import ScoreOptions, pending_plan, score_archive
+    from framelens.serve.scoring.limits import ArchiveLimits
     from framelens.serve.scoring.progress import ProgressBar
     from framelens.training.registry import Registry
 
@@ -66,6 +67,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         chunk_size=chunk,
         max_chars=args.max_chars,
         overwrite=args.overwrite,
+        limits=ArchiveLimits.from_settings(settings),
     )
     factory = PredictorFactory(args.backend or settings.backend, threads, settings.device)
     scorer = _scorer(args, registry.path(version), factory)

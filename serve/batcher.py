@@ -44,6 +44,7 @@ class _Job:
     options: Options
     future: asyncio.Future[list[TextPrediction]]
     loop: asyncio.AbstractEventLoop
+    dropped: bool = False  # the request was cancelled (its client left): never scored
 
 
 _STOP = None
@@ -84,8 +85,13 @@ class Batcher:
             raise ModelNotReady(self.holder.problem or "the model is loading")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[list[TextPrediction]] = loop.create_future()
-        self._queue.put(_Job(texts, options, future, loop))
-        return await future
+        job = _Job(texts, options, future, loop)
+        self._queue.put(job)
+        try:
+            return await future
+        except asyncio.CancelledError:  # the request was cancelled (its client gone, a timeout, a shutdown)
+            job.dropped = True  # one attribute write, read by the worker before each batch
+            raise
 
     def _run(self) -> None:
         carry: _Job | None = None
@@ -100,7 +106,7 @@ class Batcher:
                     _settle(job, error=exc)
 
     def _collect(self, carry: _Job | None) -> tuple[list[_Job], _Job | None, bool]:
-        first = carry if carry is not None else self._queue.get()
+        first = carry if carry is not None and not carry.dropped else self._next_live()
         if first is None:
             return [], None, True
         jobs, size = [first], len(first.texts)
@@ -113,13 +119,25 @@ class Batcher:
                 break
             if job is None:
                 return jobs, None, True
+            if job.dropped:
+                continue
             if size + len(job.texts) > self.max_size:
                 return jobs, job, False  # starts the next batch; a request is never split
             jobs.append(job)
             size += len(job.texts)
         return jobs, None, False
 
+    def _next_live(self) -> _Job | None:
+        """The next queued job whose request still waits (None: stop)."""
+        while True:
+            job = self._queue.get()
+            if job is None or not job.dropped:
+                return job
+
     def _process(self, jobs: list[_Job]) -> None:
+        jobs = [job for job in jobs if not job.dropped]  # cancelled while the batch was gathered
+        if not jobs:
+            return
         predictor = self.holder.current()  # taken once: a swap mid-batch does not touch this batch
         if predictor is None:
             for job in jobs:

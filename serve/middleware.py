@@ -37,10 +37,19 @@ class RequestContextMiddleware:
         token = current_request_id.set(request_id)
         status = 500
         header = (REQUEST_ID_HEADER.lower().encode(), request_id.encode())
+        meter = _BodyMeter(receive, self.max_body_bytes)
+        swallow = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, swallow
+            if swallow:  # the route's own answer, which a 413 took the place of
+                return
             if message["type"] == "http.response.start":
+                if meter.exceeded and message["status"] != 413:
+                    # The body grew past the limit, whatever the route made of that (a parser's 400, say).
+                    await _reply(send_with_id, 413, "content_too_large", BodyTooLarge(self.max_body_bytes).detail)
+                    swallow = True
+                    return
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), header]
             await send(message)
@@ -50,7 +59,7 @@ class RequestContextMiddleware:
             if problem is not None:
                 await _reply(send_with_id, *problem)
                 return
-            await self.app(scope, self._limited(receive), send_with_id)
+            await self.app(scope, meter.receive, send_with_id)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
             seconds = time.perf_counter() - began
@@ -74,19 +83,24 @@ class RequestContextMiddleware:
                     return 413, "content_too_large", BodyTooLarge(self.max_body_bytes).detail
         return None
 
-    def _limited(self, receive: Receive) -> Receive:
-        seen = 0
 
-        async def receive_limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_body_bytes:  # a chunked body that grows past the limit
-                    raise BodyTooLarge(self.max_body_bytes)
-            return message
+class _BodyMeter:
+    """The request body as it arrives, counted: past the limit it raises BodyTooLarge (a chunked body has no
+    Content-Length to check up front), and remembers that it did."""
 
-        return receive_limited
+    def __init__(self, receive: Receive, limit: int) -> None:
+        self._receive, self.limit = receive, limit
+        self.seen = 0
+        self.exceeded = False
+
+    async def receive(self) -> Message:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self.seen += len(message.get("body", b""))
+            if self.seen > self.limit:
+                self.exceeded = True
+                raise BodyTooLarge(self.limit)
+        return message
 
 
 async def _reply(send: Send, status: int, error: str, detail: str) -> None:

@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,10 @@ class Retrainer:
         self.jobs = TrainJobs(settings.home)
         self._children: dict[str, subprocess.Popen[bytes]] = {}
         self._watchers: set[asyncio.Task[None]] = set()
+        # Children start from one thread that lives as long as this server: off the event loop (SQLite and a
+        # fork block), yet a thread that does not end under them (the child's death signal follows the thread
+        # that started it).
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="framelens-retrain-start")
 
     def recover(self) -> list[str]:
         """After a crash or kill -9: jobs whose process is gone are failed; dead writers' staging is removed."""
@@ -55,9 +60,25 @@ class Retrainer:
             promote=promote,
         )
 
-    def start(self, request: RetrainRequest) -> Job:
-        """Queue the job (JobBusy if one is live) and start its process; call on the event loop's thread, which
-        lives as long as the server (the child is tied to the thread that started it)."""
+    async def start(self, request: RetrainRequest) -> Job:
+        """Queue the job (JobBusy if one is live), start its process and watch it."""
+        spawned = asyncio.get_running_loop().run_in_executor(self._starter, self._spawn, request)
+        spawned.add_done_callback(self._adopt)  # watched even if the request that started it is cancelled
+        job, _ = await asyncio.shield(spawned)
+        return job
+
+    def _adopt(self, spawned: asyncio.Future[tuple[Job, subprocess.Popen[bytes]]]) -> None:
+        if spawned.cancelled() or spawned.exception() is not None:
+            return
+        job, child = spawned.result()
+        self._children[job.id] = child
+        task = asyncio.get_running_loop().create_task(self._watch(job.id, child))
+        self._watchers.add(task)
+        task.add_done_callback(self._watchers.discard)
+        log.info("retrain job %s started (process %d)", job.id, child.pid)
+
+    def _spawn(self, request: RetrainRequest) -> tuple[Job, subprocess.Popen[bytes]]:
+        """On the starter thread: the job's row, then its process."""
         job = self.jobs.create(asdict(request))
         env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONUNBUFFERED": "1"}
         home = str(Path(self.settings.home).resolve())
@@ -69,20 +90,16 @@ class Retrainer:
         except OSError as exc:  # the slot must not stay taken by a job that never ran
             self.jobs.fail(job.id, f"the training process could not start: {exc}")
             raise
-        self._children[job.id] = child
-        task = asyncio.get_running_loop().create_task(self._watch(job.id, child))
-        self._watchers.add(task)
-        task.add_done_callback(self._watchers.discard)
-        log.info("retrain job %s started (process %d)", job.id, child.pid)
-        return job
+        return job, child
 
     async def _watch(self, job_id: str, child: subprocess.Popen[bytes]) -> None:
         while child.poll() is None:
             await asyncio.sleep(0.25)
         self._children.pop(job_id, None)
-        job = self.jobs.get(job_id)
+        job = await asyncio.to_thread(self.jobs.get, job_id)
         if job.live:  # the child died without saying how (killed, out of memory)
-            self.jobs.fail(job_id, f"the training process exited with status {child.returncode}; no version kept")
+            error = f"the training process exited with status {child.returncode}; no version kept"
+            await asyncio.to_thread(self.jobs.fail, job_id, error)
             log.error("retrain job %s: training process exited with %s", job_id, child.returncode)
             return
         result = job.result or {}
@@ -114,8 +131,9 @@ class Retrainer:
             except subprocess.TimeoutExpired:
                 child.kill()
                 await asyncio.to_thread(child.wait)
-            self.jobs.fail(job_id, "the server stopped during training; no version was kept")
+            await asyncio.to_thread(self.jobs.fail, job_id, "the server stopped during training; no version was kept")
         for task in list(self._watchers):
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        self._starter.shutdown(wait=False)

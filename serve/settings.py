@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     jobs_root: Path | None = None
     jobs_dir: Path | None = None
     jobs_chunk_size: Annotated[int, Field(ge=1)] = 64  # articles per chunk: the unit of progress and of resuming
+    # Caps on reading archives (scoring jobs, `framelens score`); a member or line past one is an error row.
+    max_member_bytes: Annotated[int, Field(ge=1)] = 256_000_000  # decompressed bytes of one .zip/.tar member
+    max_compression_ratio: Annotated[float, Field(ge=1)] = 200.0  # decompressed / compressed bytes
+    max_line_bytes: Annotated[int, Field(ge=1)] = 4_000_000  # one JSONL line or CSV record
 
     @property
     def key_hashes(self) -> frozenset[str]:

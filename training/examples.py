@@ -40,6 +40,10 @@ class Example:
         return {**data, **self.meta}
 
 
+# JSON nested deeper than Python's recursion limit raises RecursionError, not JSONDecodeError.
+TOO_DEEP = "JSON nested too deeply to read (over ~1,000 lists or objects inside each other): send flat records"
+
+
 def load_examples(path: str | Path, scheme: Scheme) -> list[Example]:
     """Read a .jsonl/.json/.csv file; raise DataError naming file, line and field of every problem."""
     path = Path(path)
@@ -57,9 +61,16 @@ def load_examples(path: str | Path, scheme: Scheme) -> list[Example]:
 def read_rows(content: str, suffix: str, source: str) -> list[tuple[int, Any]]:
     """(line number, parsed row) pairs; a broken line becomes (line, DataError message string)."""
     if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(content))
-        return [(reader.line_num, _csv_row(row)) for row in reader]
-    rows: list[tuple[int, Any]] = []
+        reader = csv.DictReader(io.StringIO(content, newline=""))
+        rows: list[tuple[int, Any]] = []
+        try:
+            for row in reader:
+                rows.append((reader.line_num, _csv_row(row)))
+        except csv.Error as exc:  # a field over the size limit, a stray line break
+            problem = f"{source}:{reader.line_num + 1}: unreadable CSV ({exc}): save the file as CSV again"
+            raise DataError(source, [problem]) from None
+        return rows
+    rows = []
     for number, line in enumerate(content.splitlines(), 1):
         if not line.strip():
             continue
@@ -67,6 +78,8 @@ def read_rows(content: str, suffix: str, source: str) -> list[tuple[int, Any]]:
             rows.append((number, json.loads(line)))
         except json.JSONDecodeError as exc:
             rows.append((number, f"broken JSON at column {exc.colno}: {exc.msg}"))
+        except RecursionError:
+            rows.append((number, TOO_DEEP))
     return rows
 
 
@@ -87,14 +100,14 @@ def _csv_row(row: dict[str, Any]) -> dict[str, Any]:
         pairs = [p.split("=", 1) for p in stance.split(";") if p.strip()]
         out["stance"] = {p[0].strip(): (p[1].strip() if len(p) > 1 else "") for p in pairs}
     if "fold" in out:
-        out["fold"] = int(out["fold"]) if str(out["fold"]).strip().isdigit() else out["fold"]
+        out["fold"] = int(out["fold"]) if str(out["fold"]).strip().isdecimal() else out["fold"]
     return out
 
 
 def _json_or_raw(text: str) -> Any:
     try:
         return json.loads(text)
-    except json.JSONDecodeError:
+    except (json.JSONDecodeError, RecursionError):
         return text
 
 

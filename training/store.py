@@ -18,7 +18,7 @@ from typing import Any
 from framelens.model.artifact import NetworkSpec
 from framelens.model.errors import DataError
 from framelens.model.scheme import Scheme
-from framelens.training.examples import Example, read_rows, validate_rows
+from framelens.training.examples import TOO_DEEP, Example, read_rows, validate_rows
 from framelens.training.provenance import verified_files
 from framelens.training.registry import Registry
 from framelens.training.sqlite import wal_connection
@@ -62,6 +62,8 @@ def parse_upload(content: str, suffix: str, scheme: Scheme, source: str) -> list
         stripped = content.strip()
         try:
             data = json.loads(stripped)
+        except RecursionError:
+            raise DataError(source, [f"{source}: {TOO_DEEP}"]) from None
         except json.JSONDecodeError as exc:
             if stripped.startswith("["):
                 problem = f"{source}:{exc.lineno}: broken JSON at column {exc.colno}: {exc.msg}"

@@ -20,6 +20,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from framelens.model.errors import DataError
 from framelens.model.prediction import TextPrediction
+from framelens.training.examples import TOO_DEEP
 from framelens.training.imports.labelstudio import task
 
 CANDIDATES_PER_PICK = 3  # diversity chooses among the 3n most uncertain passages
@@ -62,15 +63,21 @@ def read_archive(path: str | Path) -> list[Passage]:
 def parse_archive(content: str, suffix: str, source: str) -> list[Passage]:
     items: list[tuple[int, Any]] = []
     if suffix == ".csv":
-        reader = csv.DictReader(io.StringIO(content))
-        if "text" not in (reader.fieldnames or []):
-            raise DataError(source, [f"{source}:1: no 'text' column; the header is {reader.fieldnames}"])
-        items = [(reader.line_num, row) for row in reader]
+        reader = csv.DictReader(io.StringIO(content, newline=""))
+        try:
+            if "text" not in (reader.fieldnames or []):
+                raise DataError(source, [f"{source}:1: no 'text' column; the header is {reader.fieldnames}"])
+            items = [(reader.line_num, row) for row in reader]
+        except csv.Error as exc:  # a field over the size limit, a stray line break
+            problem = f"{source}:{reader.line_num + 1}: unreadable CSV ({exc}): save the file as CSV again"
+            raise DataError(source, [problem]) from None
     elif suffix in (".jsonl", ".json", ".ndjson"):
         for number, line in enumerate(content.splitlines(), 1):
             if line.strip():
                 try:
                     items.append((number, json.loads(line)))
+                except RecursionError:
+                    raise DataError(source, [f"{source}:{number}: {TOO_DEEP}"]) from None
                 except json.JSONDecodeError as exc:
                     raise DataError(
                         source, [f"{source}:{number}: broken JSON at column {exc.colno}: {exc.msg}"]

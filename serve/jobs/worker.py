@@ -16,6 +16,7 @@ from framelens.model.predictor import Predictor
 from framelens.serve.jobs.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, Job, JobStore
 from framelens.serve.predictors import PredictorFactory
 from framelens.serve.scoring.engine import ScoreOptions, pending_plan, score_archive
+from framelens.serve.scoring.limits import DEFAULT_LIMITS, ArchiveLimits
 from framelens.serve.scoring.local import LocalScorer
 from framelens.training.registry import Registry
 
@@ -31,9 +32,13 @@ class JobWorker:
         registry: Registry,
         chunk_size: int = 64,
         factory: PredictorFactory | None = None,
+        limits: ArchiveLimits = DEFAULT_LIMITS,
+        root: Path | None = None,
     ) -> None:
         self.store, self.jobs_dir, self.registry, self.chunk_size = store, jobs_dir, registry, chunk_size
         self.factory = factory or PredictorFactory()
+        self.limits = limits
+        self.root = root  # the jobs root: links in a folder job may not lead out of it
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -83,6 +88,8 @@ class JobWorker:
             targets=tuple(job.options["targets"]) if job.options.get("targets") is not None else None,
             evidence=bool(job.options.get("evidence", True)),
             chunk_size=int(plan["chunk_size"]) if plan else self.chunk_size,
+            limits=self.limits,
+            within=self.root,
         )
 
         def stop() -> bool:

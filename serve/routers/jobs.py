@@ -12,19 +12,20 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi import Path as PathParam
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
-from pydantic import ValidationError
-from starlette.datastructures import UploadFile
+from starlette.datastructures import FormData, UploadFile
 
 from framelens.serve.deps import ReadAccess, SettingsDep, WriteAccess
 from framelens.serve.errors import ApiError
+from framelens.serve.jobs.paths import UPLOADS, server_path
 from framelens.serve.jobs.schemas import JobOut, PathJob, job_out
 from framelens.serve.jobs.store import CANCELLED, DONE, FAILED, QUEUED, RUNNING, UNFINISHED, Job, JobStore
 from framelens.serve.jobs.worker import JobWorker
+from framelens.serve.middleware import BodyTooLarge
 from framelens.serve.predictors import PredictorFactory
 from framelens.serve.schemas import errors
-from framelens.serve.scoring.archives import ARCHIVE_SUFFIXES, FORMATS, TABLE_SUFFIXES, TEXT_SUFFIXES, kind_of
+from framelens.serve.scoring.archives import FORMATS, kind_of
+from framelens.serve.scoring.limits import ArchiveLimits
 from framelens.serve.scoring.output import errors_path
 from framelens.serve.settings import Settings
 from framelens.training.registry import Registry
@@ -34,12 +35,18 @@ from framelens.training.registry import Registry
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
     jobs_dir = settings.jobs_dir or settings.home / "jobs"
-    store = JobStore(jobs_dir / "jobs.sqlite3")
+    store = await asyncio.to_thread(JobStore, jobs_dir / "jobs.sqlite3")
     worker = JobWorker(
-        store, jobs_dir, Registry(settings.home), settings.jobs_chunk_size, PredictorFactory.from_settings(settings)
+        store,
+        jobs_dir,
+        Registry(settings.home),
+        settings.jobs_chunk_size,
+        PredictorFactory.from_settings(settings),
+        ArchiveLimits.from_settings(settings),
+        settings.jobs_root.resolve() if settings.jobs_root is not None else None,
     )
     app.state.jobs, app.state.job_worker = store, worker
-    worker.start()  # jobs left unfinished by the last run resume
+    await asyncio.to_thread(worker.start)  # jobs left unfinished by the last run resume
     try:
         yield
     finally:
@@ -49,7 +56,6 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 router = APIRouter(tags=["jobs"], lifespan=_lifespan)
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 JobId = Annotated[str, PathParam(min_length=1, max_length=64, description="the id POST /v1/jobs answered")]
-UPLOADS = (*TABLE_SUFFIXES, *TEXT_SUFFIXES, *ARCHIVE_SUFFIXES)
 _BODY = {
     "required": True,
     "content": {
@@ -87,7 +93,7 @@ WorkerDep = Annotated[JobWorker, Depends(get_worker)]
     summary="Score an archive in the background: upload it (multipart 'file') or name a path under the jobs root",
 )
 async def create_job(request: Request, settings: SettingsDep, worker: WorkerDep) -> JobOut:
-    version = settings.version or Registry(settings.home).active()
+    version = settings.version or await asyncio.to_thread(Registry(settings.home).active)
     if version is None:
         raise ApiError(503, "model_not_ready", "no active model to score with: train or activate one first")
     job_id = JobStore.new_id()
@@ -95,7 +101,7 @@ async def create_job(request: Request, settings: SettingsDep, worker: WorkerDep)
     if content_type.startswith("multipart/form-data"):
         archive, name, options = await _upload(request, worker.folder(job_id), settings)
     elif content_type.startswith("application/json"):
-        archive, name, options = _server_path(await request.body(), settings)
+        archive, name, options = await asyncio.to_thread(server_path, await request.body(), settings)
     else:
         raise ApiError(
             415,
@@ -103,7 +109,11 @@ async def create_job(request: Request, settings: SettingsDep, worker: WorkerDep)
             'upload the archive as multipart/form-data (field "file"), or send JSON {"path": "…"} naming an '
             "archive under the server's jobs root",
         )
-    job = worker.store.create(archive, name, options, version, job_id)
+    try:
+        job = await asyncio.to_thread(worker.store.create, archive, name, options, version, job_id)
+    except BaseException:  # no half-made job: its upload goes too
+        await asyncio.to_thread(worker.discard, job_id)
+        raise
     worker.wake()
     return job_out(job, None)
 
@@ -111,8 +121,17 @@ async def create_job(request: Request, settings: SettingsDep, worker: WorkerDep)
 async def _upload(request: Request, folder: Path, settings: Settings) -> tuple[Path, str, dict[str, Any]]:
     try:
         form = await request.form(max_files=1, max_fields=8)
+    except BodyTooLarge:  # over FRAMELENS_MAX_BODY_BYTES, found while reading: the 413 stands
+        raise
     except Exception as exc:  # Starlette raises several types for a malformed multipart body
         raise ApiError(400, "bad_request", f"the multipart body cannot be read ({exc}): send a 'file' field") from exc
+    try:
+        return await _keep_upload(form, folder, settings)
+    finally:
+        await form.close()
+
+
+async def _keep_upload(form: FormData, folder: Path, settings: Settings) -> tuple[Path, str, dict[str, Any]]:
     upload = form.get("file")
     if not isinstance(upload, UploadFile) or not upload.filename:
         raise ApiError(422, "missing_file", "no file uploaded: send the archive in the multipart field 'file'")
@@ -129,40 +148,20 @@ async def _upload(request: Request, folder: Path, settings: Settings) -> tuple[P
         "evidence": str(form.get("evidence", "true")).lower() not in ("false", "0", "no"),
     }
     # Kept under its own name (made safe for the file system), so errors and ids read news.jsonl:12.
-    archive = folder / "upload" / _SAFE.sub("_", name)
-    archive.parent.mkdir(parents=True, exist_ok=True)
-    with archive.open("wb") as handle:
-        await asyncio.to_thread(shutil.copyfileobj, upload.file, handle)
-    await form.close()
+    safe = _SAFE.sub("_", name)
+    archive = folder / "upload" / (safe if len(safe) <= 200 else safe[-200:])  # a file name may have 255 bytes
+    try:
+        await asyncio.to_thread(_save, upload, archive)
+    except BaseException:
+        await asyncio.to_thread(shutil.rmtree, folder, True)
+        raise
     return archive, name, options
 
 
-def _server_path(body: bytes, settings: Settings) -> tuple[Path, str, dict[str, Any]]:
-    try:
-        job = PathJob.model_validate_json(body)
-    except ValidationError as exc:
-        raise RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors()]) from exc
-    if settings.jobs_root is None:
-        raise ApiError(
-            403,
-            "path_jobs_disabled",
-            "this server takes no server-side paths: upload the archive, or start it with FRAMELENS_JOBS_ROOT set",
-        )
-    root = settings.jobs_root.resolve()
-    try:
-        archive = (root / job.path).resolve()  # an absolute path replaces root; resolving follows links
-    except (OSError, ValueError) as exc:
-        raise ApiError(422, "bad_path", f"{job.path!r} is not a usable path: {exc}") from exc
-    if not archive.is_relative_to(root):
-        raise ApiError(403, "path_outside_root", f"{job.path!r} is outside the jobs root: name a path under it")
-    if not archive.exists():
-        raise ApiError(404, "no_such_archive", f"nothing at {job.path!r} under the jobs root: check the path")
-    if archive.is_file() and kind_of(archive.name) not in UPLOADS:
-        raise ApiError(415, "unsupported_archive", f"{job.path!r} is not an archive framelens reads: use {FORMATS}")
-    if job.targets and len(job.targets) > settings.max_targets:
-        raise ApiError(422, "too_many_targets", f"targets: send at most {settings.max_targets} (FRAMELENS_MAX_TARGETS)")
-    options = {"targets": list(dict.fromkeys(t.strip() for t in job.targets or [] if t.strip())) or None}
-    return archive, archive.relative_to(root).as_posix() or ".", {**options, "evidence": job.evidence}
+def _save(upload: UploadFile, archive: Path) -> None:
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with archive.open("wb") as handle:
+        shutil.copyfileobj(upload.file, handle)
 
 
 def _job(worker: JobWorker, job_id: str) -> Job:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -48,8 +49,9 @@ def list_models(registry: RegistryDep, holder: HolderDep) -> ModelsOut:
 async def activate(
     version: VersionId, registry: RegistryDep, holder: HolderDep, metrics: MetricsDep, lock: ActivationLockDep
 ) -> ActivateOut:
-    if version not in registry.versions():
-        raise ApiError(404, "unknown_version", f"no model version {version!r}; known: {registry.versions() or 'none'}")
+    known = await asyncio.to_thread(registry.versions)
+    if version not in known:
+        raise ApiError(404, "unknown_version", f"no model version {version!r}; known: {known or 'none'}")
     predictor, previous = await activate_version(version, registry, holder, metrics, lock)
     old = previous.version if previous else None
     log.info("activated model %s (was %s)", version, old)

@@ -13,11 +13,12 @@ from fastapi.responses import JSONResponse, Response
 from framelens.model.errors import DataError
 from framelens.model.predictor import Predictor
 from framelens.serve.batcher import Batcher, Options
-from framelens.serve.deps import BatcherDep, PredictorDep, ReadAccess, SettingsDep
+from framelens.serve.deps import BatcherDep, PredictorDep, ReadAccess, SettingsDep, WriteAccess
 from framelens.serve.errors import ApiError
 from framelens.serve.schemas import ErrorBody
 from framelens.serve.settings import Settings
 from framelens.serve.uploads import UPLOAD_BODY, invalid_examples, read_upload
+from framelens.training.examples import TOO_DEEP
 from framelens.training.store import ExampleStore
 from framelens.training.suggest import Passage, as_jsonl, as_labelstudio, parse_archive, read_archive, suggest
 
@@ -68,10 +69,11 @@ async def pool_suggestions(
 @router.post(
     "/v1/suggestions",
     response_class=JSONResponse,
-    dependencies=[ReadAccess],
+    dependencies=[WriteAccess],  # the caller picks what is scored (up to FRAMELENS_SUGGEST_MAX_POOL passages)
     responses=_OUT,
     openapi_extra=UPLOAD_BODY,
-    summary="Of the passages sent (JSONL, CSV or text), those the model is least sure about, kept diverse",
+    summary="Of the passages sent (JSONL, CSV or text), those the model is least sure about, kept diverse "
+    "(needs an API key)",
 )
 async def upload_suggestions(
     request: Request,
@@ -90,7 +92,10 @@ async def upload_suggestions(
         return invalid_examples(request, exc, code="invalid_passages")
     if len(passages) > settings.suggest_max_pool:
         raise ApiError(
-            413, "too_many_passages", f"{len(passages)} passages; at most {settings.suggest_max_pool} per request"
+            413,
+            "too_many_passages",
+            f"{len(passages)} passages in one request; the limit is {settings.suggest_max_pool} "
+            "(FRAMELENS_SUGGEST_MAX_POOL): send them in several requests",
         )
     return await _answer(settings, predictor, batcher, passages, n, format)
 
@@ -122,6 +127,8 @@ async def _answer(
 def _json_list(content: str, source: str) -> list[Any]:
     try:
         data = json.loads(content)
+    except RecursionError:
+        raise DataError(source, [f"{source}: {TOO_DEEP}"]) from None
     except json.JSONDecodeError as exc:
         raise DataError(source, [f"{source}:{exc.lineno}: broken JSON at column {exc.colno}: {exc.msg}"]) from None
     return data if isinstance(data, list) else [data]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
@@ -33,14 +34,14 @@ def _retrainer(request: Request) -> Retrainer:
 )
 async def start_training(request: Request, registry: RegistryDep, body: TrainRequest | None = None) -> TrainJobOut:
     body = body or TrainRequest.model_validate({})
-    if registry.active() is None:
+    if await asyncio.to_thread(registry.active) is None:
         raise ApiError(409, "no_active_model", "no model is active: train one first (`framelens train`)")
     retrainer = _retrainer(request)
     try:
-        job = retrainer.start(retrainer.request_for(body.init_from, body.epochs, body.promote))
+        job = await retrainer.start(retrainer.request_for(body.init_from, body.epochs, body.promote))
     except JobBusy as exc:
         raise ApiError(409, "training_in_progress", str(exc)) from None
-    return TrainJobOut.model_validate(retrainer.describe(job))
+    return TrainJobOut.model_validate(await asyncio.to_thread(retrainer.describe, job))
 
 
 @router.get(

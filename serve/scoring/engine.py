@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from framelens.serve.scoring.ledger import Counts, Workspace
+from framelens.serve.scoring.limits import DEFAULT_LIMITS, ArchiveLimits
 from framelens.serve.scoring.output import assemble, errors_path, output_format, windows_path
 from framelens.serve.scoring.records import BadRecord, Record, count_items, read_archive
 from framelens.serve.scoring.rows import error_row
@@ -32,6 +33,8 @@ class ScoreOptions:
     max_chars: int = 1_000_000  # longer articles go to the errors file
     overwrite: bool = False  # start over even if OUT or an unfinished run exists
     count: bool = True  # count the archive first, for the progress bar's total and ETA
+    limits: ArchiveLimits = DEFAULT_LIMITS  # caps on members and lines; what breaks one goes to the errors file
+    within: Path | None = None  # a folder's links may not lead out of this folder (the jobs root)
 
 
 @dataclass
@@ -92,11 +95,13 @@ def score_archive(
     try:
         if not work.complete:
             if counts.total is None and options.count:
-                counts.total = count_items(archive)
+                counts.total = count_items(archive, options.limits, options.within)
                 work.append({}, counts)
             if on_progress:
                 on_progress(counts, 0, 0)
-            items = islice(read_archive(archive, options.max_chars), counts.consumed, None)
+            items = islice(
+                read_archive(archive, options.max_chars, options.limits, options.within), counts.consumed, None
+            )
             for chunk in _chunks(items, options.chunk_size):
                 windows_read = _score_chunk(chunk, scorer, options, work, counts)
                 if on_progress:

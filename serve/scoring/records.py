@@ -8,12 +8,25 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import shutil
+import stat
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from framelens.serve.scoring.archives import kind_of, members
+from framelens.serve.scoring.archives import READ_ERRORS, kind_of, members
+from framelens.serve.scoring.limits import (
+    DEFAULT_LIMITS,
+    ArchiveLimits,
+    CsvLines,
+    MemberRefused,
+    RecordTooLong,
+    read_line,
+)
 
 csv.field_size_limit(64 * 1024 * 1024)  # whole articles sit in one CSV field
 
@@ -37,47 +50,76 @@ class BadRecord:
 Item = Record | BadRecord
 
 
-def read_archive(path: Path, max_chars: int = 1_000_000) -> Iterator[Item]:
-    """Every record of the archive in a stable order; records that cannot be scored come as `BadRecord`s."""
-    for name, opener in members(path):
-        with opener() as stream:
-            yield from _read_member(name, stream, max_chars)
+def read_archive(
+    path: Path, max_chars: int = 1_000_000, limits: ArchiveLimits = DEFAULT_LIMITS, within: Path | None = None
+) -> Iterator[Item]:
+    """Every record of the archive in a stable order; records that cannot be scored come as `BadRecord`s, and so
+    does a member past a cap of `limits` (or a link out of `within`) and a member that breaks off part-way."""
+    for name, opener in members(path, limits, within):
+        try:
+            with opener() as stream:
+                yield from _read_member(name, stream, max_chars, limits)
+        except MemberRefused as exc:
+            yield BadRecord(name, exc.reason)
+        except READ_ERRORS as exc:
+            yield BadRecord(name, f"the file breaks off here ({exc}): check the archive")
 
 
-def count_items(path: Path) -> int:
+def count_items(path: Path, limits: ArchiveLimits = DEFAULT_LIMITS, within: Path | None = None) -> int:
     """How many items `read_archive` yields (for the progress bar's ETA); a cheap pass that scores nothing."""
     total = 0
-    for name, opener in members(path):
-        with opener() as stream:
-            kind = kind_of(name)
-            if kind in (".jsonl", ".ndjson"):
-                total += sum(1 for line in stream if line.strip())
-            elif kind == ".parquet":
-                total += _parquet_file(stream).metadata.num_rows
-            elif kind == ".csv":
-                total += sum(1 for _ in _csv(name, stream, max_chars=0))
-            else:
-                total += 1
+    for name, opener in members(path, limits, within):
+        try:
+            with opener() as stream:
+                for n in _member_counts(name, stream, limits):
+                    total += n
+        except (MemberRefused, *READ_ERRORS):
+            total += 1
     return total
 
 
-def _read_member(name: str, stream: IO[bytes], max_chars: int) -> Iterator[Item]:
+def _member_counts(name: str, stream: IO[bytes], limits: ArchiveLimits) -> Iterator[int]:
     kind = kind_of(name)
     if kind in (".jsonl", ".ndjson"):
-        yield from _jsonl(name, stream, max_chars)
+        while True:
+            line, too_long = read_line(stream, limits.line_bytes)
+            if not line and not too_long:
+                return
+            yield 1 if too_long or line.strip() else 0
+    elif kind == ".parquet":
+        with _parquet_source(stream) as source:
+            yield _parquet_file(source).metadata.num_rows
     elif kind == ".csv":
-        yield from _csv(name, stream, max_chars)
+        yield from (1 for _ in _csv(name, stream, 0, limits))
+    else:
+        yield 1
+
+
+def _read_member(name: str, stream: IO[bytes], max_chars: int, limits: ArchiveLimits) -> Iterator[Item]:
+    kind = kind_of(name)
+    if kind in (".jsonl", ".ndjson"):
+        yield from _jsonl(name, stream, max_chars, limits)
+    elif kind == ".csv":
+        yield from _csv(name, stream, max_chars, limits)
     elif kind == ".parquet":
         yield from _parquet(name, stream, max_chars)
     else:
         yield _text_file(name, stream, max_chars)
 
 
-def _jsonl(name: str, stream: IO[bytes], max_chars: int) -> Iterator[Item]:
-    for number, raw in enumerate(stream, 1):
+def _jsonl(name: str, stream: IO[bytes], max_chars: int, limits: ArchiveLimits) -> Iterator[Item]:
+    number = 0
+    while True:
+        raw, too_long = read_line(stream, limits.line_bytes)
+        if not raw and not too_long:
+            return
+        number += 1
+        where = f"{name}:{number}"
+        if too_long:
+            yield BadRecord(where, f"a line {limits.line_too_long()}")
+            continue
         if not raw.strip():
             continue
-        where = f"{name}:{number}"
         try:
             fields = json.loads(raw.decode("utf-8"))
         except UnicodeDecodeError as exc:
@@ -86,32 +128,45 @@ def _jsonl(name: str, stream: IO[bytes], max_chars: int) -> Iterator[Item]:
         except json.JSONDecodeError as exc:
             yield BadRecord(where, f"broken JSON line ({exc.msg} at column {exc.colno})")
             continue
+        except RecursionError:
+            yield BadRecord(where, "JSON nested too deeply to read")
+            continue
         if not isinstance(fields, dict):
             yield BadRecord(where, 'not a JSON object: each line must be {"text": "…", …}')
             continue
         yield _record(fields, where, max_chars)
 
 
-def _csv(name: str, stream: IO[bytes], max_chars: int) -> Iterator[Item]:
+def _csv(name: str, stream: IO[bytes], max_chars: int, limits: ArchiveLimits) -> Iterator[Item]:
     text = io.TextIOWrapper(stream, encoding="utf-8", errors="surrogateescape", newline="")
-    reader = csv.DictReader(text)
+    lines = CsvLines(text, limits.line_bytes)
+    reader = csv.DictReader(lines)
     try:
         header = reader.fieldnames
     except csv.Error as exc:
         yield BadRecord(f"{name}:1", f"broken CSV header ({exc})")
         return
+    except RecordTooLong:
+        yield BadRecord(f"{name}:1", f"the header is {limits.line_too_long()}")
+        return
     if not header or "text" not in header:
         yield BadRecord(f"{name}:1", f"no 'text' column (columns: {header or 'none'}): name the article column 'text'")
         return
+    lines.record_done()
     while True:
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield BadRecord(f"{name}:{reader.line_num}", f"broken CSV line ({exc})")
+            lines.record_done()
+            yield BadRecord(f"{name}:{lines.number}", f"broken CSV line ({exc})")
             continue
-        where = f"{name}:{reader.line_num}"
+        except RecordTooLong as exc:
+            yield BadRecord(f"{name}:{exc.line}", f"a record {limits.line_too_long()}")
+            continue
+        lines.record_done()
+        where = f"{name}:{lines.number}"
         if None in row:
             yield BadRecord(where, f"more fields than the {len(header)} columns of the header")
         elif any(isinstance(v, str) and _has_surrogates(v) for v in row.values()):
@@ -128,32 +183,51 @@ def _has_surrogates(value: str) -> bool:
     return False
 
 
-def _parquet_file(stream: IO[bytes]) -> Any:
+@contextmanager
+def _parquet_source(stream: IO[bytes]) -> Iterator[str | IO[bytes]]:
+    """Parquet needs a file to seek in, best by name (Arrow then reads it natively, outside Python's heap): the
+    file itself, or a member of an archive copied to a temporary file through the member's caps, never held in
+    memory."""
+    name = getattr(stream, "name", None)
+    if _on_disk(stream):
+        yield name if isinstance(name, str) else stream
+        return
+    with tempfile.NamedTemporaryFile(prefix="framelens-", suffix=".parquet") as spool:
+        shutil.copyfileobj(stream, spool, 1 << 16)
+        spool.flush()
+        yield spool.name
+
+
+def _on_disk(stream: IO[bytes]) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, AttributeError, ValueError):  # a member of an archive has no file descriptor
+        return False
+
+
+def _parquet_file(source: str | IO[bytes]) -> Any:
     import pyarrow.parquet as pq
 
-    try:
-        seekable = stream.seekable()
-    except AttributeError:  # a member of a streamed tar cannot even say
-        seekable = False
-    source = stream if seekable else io.BytesIO(stream.read())
     return pq.ParquetFile(source)
 
 
 def _parquet(name: str, stream: IO[bytes], max_chars: int) -> Iterator[Item]:
-    try:
-        table = _parquet_file(stream)
-    except Exception as exc:  # pyarrow raises several types for a damaged file
-        yield BadRecord(name, f"not a readable Parquet file ({exc})")
-        return
-    present = [c for c in ("id", "text", "title", "date", "outlet") if c in table.schema_arrow.names]
-    if "text" not in present:
-        yield BadRecord(name, f"no 'text' column (columns: {table.schema_arrow.names}): name the article column 'text'")
-        return
-    number = 0
-    for batch in table.iter_batches(batch_size=256, columns=present):
-        for fields in batch.to_pylist():
-            number += 1
-            yield _record(fields, f"{name}:{number}", max_chars)
+    with _parquet_source(stream) as source:
+        try:
+            table = _parquet_file(source)
+        except Exception as exc:  # pyarrow raises several types for a damaged file
+            yield BadRecord(name, f"not a readable Parquet file ({exc})")
+            return
+        present = [c for c in ("id", "text", "title", "date", "outlet") if c in table.schema_arrow.names]
+        if "text" not in present:
+            names = table.schema_arrow.names
+            yield BadRecord(name, f"no 'text' column (columns: {names}): name the article column 'text'")
+            return
+        number = 0
+        for batch in table.iter_batches(batch_size=256, columns=present):
+            for fields in batch.to_pylist():
+                number += 1
+                yield _record(fields, f"{name}:{number}", max_chars)
 
 
 def _text_file(name: str, stream: IO[bytes], max_chars: int) -> Item:

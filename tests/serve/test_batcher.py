@@ -122,3 +122,35 @@ def test_a_request_bigger_than_a_batch_is_never_split(holder: ModelHolder) -> No
     assert len(big) == 5 and len(small) == 1
     sizes = sorted(len(texts) for texts, _ in holder.current().calls)
     assert sizes == [1, 5]
+
+
+def test_a_request_whose_client_left_is_never_scored(holder: ModelHolder) -> None:
+    gate = threading.Event()
+    busy = FakePredictor("busy", gate)
+    holder.swap(busy)
+    batcher = Batcher(holder, max_size=32, max_wait_ms=0)
+    batcher.start()
+
+    async def main() -> list[TextPrediction]:
+        first = asyncio.ensure_future(batcher.classify(["in flight"], Options()))
+        while not busy.entered.is_set():  # the worker is busy: what comes next waits in the queue
+            await asyncio.sleep(0.001)
+        gone = asyncio.ensure_future(batcher.classify(["client gone"], Options()))
+        kept = asyncio.ensure_future(batcher.classify(["still waiting"], Options()))
+        await asyncio.sleep(0.01)
+        gone.cancel()  # what uvicorn does to the handler when its client disconnects
+        await asyncio.sleep(0.01)
+        gate.set()
+        await first
+        with pytest.raises(asyncio.CancelledError):
+            await gone
+        return await kept
+
+    try:
+        kept = asyncio.run(main())
+    finally:
+        batcher.stop()
+    assert keys(kept[0]) == ["still waiting|default"]
+    scored = [text for texts, _ in busy.calls for text in texts]
+    assert "client gone" not in scored, scored
+    assert scored == ["in flight", "still waiting"]

@@ -7,6 +7,7 @@ from typing import Any
 
 from framelens.model.errors import DataError
 from framelens.model.scheme import Scheme
+from framelens.training.examples import TOO_DEEP
 from framelens.training.imports import argilla, labelstudio
 from framelens.training.imports.mapping import ImportReport
 
@@ -18,7 +19,7 @@ def import_labels(content: str, fmt: str, scheme: Scheme, source: str) -> Import
     if fmt not in FORMATS:
         raise DataError(source, [f"unknown import format {fmt!r}: use one of {', '.join(FORMATS)}"])
     if fmt == "labelstudio-csv":
-        return labelstudio.from_csv(content, scheme)
+        return labelstudio.from_csv(content, scheme, source)
     data = _json(content, source)
     if fmt == "labelstudio":
         return labelstudio.from_json(data, scheme)
@@ -30,6 +31,8 @@ def import_labels(content: str, fmt: str, scheme: Scheme, source: str) -> Import
 def _json(content: str, source: str) -> Any:
     try:
         return json.loads(content)
+    except RecursionError:
+        raise DataError(source, [f"{source}: {TOO_DEEP}"]) from None
     except json.JSONDecodeError as exc:
         if content.lstrip().startswith("["):
             raise DataError(source, [f"{source}:{exc.lineno}: broken JSON at column {exc.colno}: {exc.msg}"]) from None
@@ -39,6 +42,8 @@ def _json(content: str, source: str) -> Any:
         if line.strip():
             try:
                 rows.append(json.loads(line))
+            except RecursionError:
+                raise DataError(source, [f"{source}:{number}: {TOO_DEEP}"]) from None
             except json.JSONDecodeError as exc:
                 raise DataError(source, [f"{source}:{number}: broken JSON at column {exc.colno}: {exc.msg}"]) from None
     if not rows:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from framelens.model.scheme import Scheme
-from framelens.training.imports.mapping import ImportReport, labels_row, with_meta
+from framelens.training.imports.mapping import ImportReport, id_problem, labels_row, unreadable, with_meta
 
 
 def from_records(data: Any, scheme: Scheme) -> ImportReport:
@@ -19,7 +19,11 @@ def from_records(data: Any, scheme: Scheme) -> ImportReport:
             report.skip(f"record {position}", "not an Argilla record: no 'fields' object")
             continue
         ident = record.get("id") or record.get("external_id")
-        where = f"record {ident or position}"
+        where = f"record {str(ident or position)[:40]}"
+        problem = id_problem("id", record.get("id")) or id_problem("external_id", record.get("external_id"))
+        if problem:
+            report.skip(where, problem)
+            continue
         text = _text(record["fields"])
         if text is None:
             report.skip(where, "no text: the record has no non-empty text field")
@@ -58,10 +62,16 @@ def _answers(responses: Any) -> tuple[dict[str, Any], str | None]:
             user = str(response.get("user_id", i))
             statuses[user] = str(response.get("status") or "submitted")
             values = response.get("values") or {}
+            if not isinstance(values, dict):
+                return {}, unreadable("a response's 'values'", values, "an object of answers per question")
             per_user[user] = {q: v.get("value") for q, v in values.items() if isinstance(v, dict)}
     elif isinstance(responses, dict):  # v2: {question: [{"value", "user_id", "status"?}]}
         for question, answers in responses.items():
-            for answer in answers if isinstance(answers, list) else []:
+            if answers is None:
+                continue
+            if not isinstance(answers, list):
+                return {}, unreadable(f"the responses to {question!r}", answers, "a list of answers")
+            for answer in answers:
                 if not isinstance(answer, dict):
                     continue
                 user = str(answer.get("user_id", ""))

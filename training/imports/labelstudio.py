@@ -14,8 +14,18 @@ import json
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
+from framelens.model.errors import DataError
 from framelens.model.scheme import Scheme
-from framelens.training.imports.mapping import FRAMES_CONTROL, STANCE_PREFIX, ImportReport, labels_row, with_meta
+from framelens.training.imports.mapping import (
+    FRAMES_CONTROL,
+    STANCE_PREFIX,
+    ImportReport,
+    as_choices,
+    id_problem,
+    labels_row,
+    unreadable,
+    with_meta,
+)
 
 # Bookkeeping columns of JSON_MIN / CSV exports: not labels, not worth keeping as metadata.
 _LS_KEYS = {"id", "passage_id", "text", "annotation_id", "created_at", "updated_at", "lead_time", "agreement"}
@@ -30,13 +40,21 @@ def from_json(data: Any, scheme: Scheme) -> ImportReport:
         if not isinstance(task, dict) or not isinstance(task.get("data"), dict):
             report.skip(f"item {position}", "not a Label Studio task: no 'data' object")
             continue
-        where = f"task {task.get('id', position)}"
+        where = f"task {str(task.get('id', position))[:40]}"
         fields: dict[str, Any] = task["data"]
         text = fields.get("text")
         if not isinstance(text, str) or not text.strip():
             report.skip(where, "no text: the task has no non-empty data.text")
             continue
-        annotations = [a for a in task.get("annotations") or task.get("completions") or [] if isinstance(a, dict)]
+        problem = id_problem("id", task.get("id")) or id_problem("data.passage_id", fields.get("passage_id"))
+        if problem:
+            report.skip(where, problem)
+            continue
+        listed = task.get("annotations") or task.get("completions") or []
+        if not isinstance(listed, list):
+            report.skip(where, unreadable("'annotations'", listed, "a list of annotations"))
+            continue
+        annotations = [a for a in listed if isinstance(a, dict)]
         if not annotations:
             report.skip(where, "no annotation: nobody labelled this task")
             continue
@@ -46,17 +64,32 @@ def from_json(data: Any, scheme: Scheme) -> ImportReport:
             continue
         # A reviewer's ground truth wins; otherwise the newest annotation (as Label Studio's own exports do).
         chosen = max(live, key=lambda a: (bool(a.get("ground_truth")), str(a.get("updated_at") or a.get("created_at"))))
-        answers: dict[str, list[str]] = {}
-        for result in chosen.get("result") or []:
-            if not isinstance(result, dict) or not isinstance(result.get("value"), dict):
-                continue
-            name = str(result.get("from_name", ""))
-            if "choices" not in result["value"]:
-                report.ignored_controls[name] += 1
-                continue
-            answers.setdefault(name, []).extend(result["value"]["choices"] or [])
+        answers, problem = _choices_of(chosen, report)
+        if problem:
+            report.skip(where, problem)
+            continue
         _keep(report, position, where, fields, answers, scheme, f"ls-{task.get('id', position)}")
     return report
+
+
+def _choices_of(annotation: dict[str, Any], report: ImportReport) -> tuple[dict[str, list[str]], str | None]:
+    """{control name: labels} of one annotation's `result`, or why it cannot be read."""
+    results = annotation.get("result") or []
+    if not isinstance(results, list):
+        return {}, unreadable("'result'", results, "a list of answers")
+    answers: dict[str, list[str]] = {}
+    for result in results:
+        if not isinstance(result, dict) or not isinstance(result.get("value"), dict):
+            continue
+        name = str(result.get("from_name", ""))
+        if "choices" not in result["value"]:
+            report.ignored_controls[name] += 1
+            continue
+        labels = as_choices(result["value"]["choices"])
+        if labels is None:
+            return {}, unreadable(f"control {name!r}", result["value"]["choices"], "a list of choices")
+        answers.setdefault(name, []).extend(labels)
+    return answers, None
 
 
 def from_json_min(data: Any, scheme: Scheme) -> ImportReport:
@@ -72,31 +105,42 @@ def from_json_min(data: Any, scheme: Scheme) -> ImportReport:
     return report
 
 
-def from_csv(content: str, scheme: Scheme) -> ImportReport:
+def from_csv(content: str, scheme: Scheme, source: str = "export") -> ImportReport:
     """CSV export: the JSON_MIN columns; a multiple choice cell holds {"choices": [...]} as JSON."""
     report = ImportReport("labelstudio-csv")
-    reader = csv.DictReader(io.StringIO(content))
+    reader = csv.DictReader(io.StringIO(content, newline=""))
+    rows: list[tuple[int, dict[str, Any]]] = []
+    try:
+        for row in reader:
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:  # a field over the size limit, a stray line break
+        problem = f"{source}:{reader.line_num + 1}: unreadable CSV ({exc}): export the CSV from Label Studio again"
+        raise DataError(source, [problem]) from None
     seen: set[str] = set()
-    for row in reader:
+    for line, row in rows:
         item: dict[str, Any] = {k: v for k, v in row.items() if k is not None}
         for key, value in item.items():
             if (key == FRAMES_CONTROL or key.startswith(STANCE_PREFIX)) and str(value).startswith(("{", "[")):
-                with contextlib.suppress(json.JSONDecodeError):  # left as text: reported as unreadable
+                with contextlib.suppress(json.JSONDecodeError, RecursionError):  # left as text: unreadable
                     item[key] = json.loads(value)
         if str(item.get("was_cancelled", "")).strip().lower() in ("true", "1"):
-            report.skip(f"line {reader.line_num}", "cancelled: the annotation was skipped or cancelled")
+            report.skip(f"line {line}", "cancelled: the annotation was skipped or cancelled")
             continue
-        _flat(report, reader.line_num, item, scheme, seen, where=f"line {reader.line_num}")
+        _flat(report, line, item, scheme, seen, where=f"line {line}")
     return report
 
 
 def _flat(
     report: ImportReport, position: int, item: dict[str, Any], scheme: Scheme, seen: set[str], where: str = ""
 ) -> None:
-    where = where or f"task {item.get('id', position)}"
+    where = where or f"task {str(item.get('id', position))[:40]}"
     text = item.get("text")
     if not isinstance(text, str) or not text.strip():
         report.skip(where, "no text: the record has no non-empty 'text'")
+        return
+    problem = id_problem("id", item.get("id")) or id_problem("passage_id", item.get("passage_id"))
+    if problem:
+        report.skip(where, problem)
         return
     answers = {k: v for k, v in item.items() if k == FRAMES_CONTROL or k.startswith(STANCE_PREFIX)}
     if item.get("annotation_id") in (None, "") and not any(as_text for as_text in answers.values()):

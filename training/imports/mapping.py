@@ -42,6 +42,23 @@ class ImportReport:
         }
 
 
+def shown(value: Any, limit: int = 80) -> str:
+    """A value as a skip reason quotes it: its repr, cut short."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def unreadable(what: str, value: Any, expected: str) -> str:
+    return f"unreadable answer: {what} holds {shown(value)}, expected {expected}"
+
+
+def id_problem(field_name: str, value: Any) -> str | None:
+    """None when `value` can be an id (absent, text or a number); else why the item is skipped."""
+    if value is None or isinstance(value, str) or (isinstance(value, int | float) and not isinstance(value, bool)):
+        return None
+    return unreadable(f"{field_name!r}", value, "a string or number id")
+
+
 def as_choices(value: Any) -> list[str] | None:
     """A tool's answer as a list of labels: "a", ["a", "b"] or {"choices": [...]}; None when unreadable."""
     if value is None or value == "":
@@ -67,7 +84,7 @@ def labels_row(answers: dict[str, Any], scheme: Scheme, report: ImportReport) ->
             report.ignored_controls[name] += 1
             continue
         if labels is None:
-            return {}, f"unreadable answer: control {name!r} holds {raw!r}, expected choices"
+            return {}, unreadable(f"control {name!r}", raw, "choices")
         if name == FRAMES_CONTROL:
             for label in labels:
                 if label not in scheme.frame_names:

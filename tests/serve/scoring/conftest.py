@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from framelens.model.predictor import Predictor
+from framelens.serve.predictors import PredictorFactory
 from framelens.training.registry import Registry
 from tests.fixtures import tiny_rows
 
@@ -49,4 +50,5 @@ def predictor(trained_home: Path) -> Predictor:
     registry = Registry(trained_home)
     version = registry.active()
     assert version is not None
-    return Predictor.load(registry.path(version), threads=1)
+    # The default backend, resolved the way every face resolves it: jobs and the API score with the same one.
+    return PredictorFactory(threads=1).load(registry.path(version))
