@@ -1,0 +1,1 @@
+"""Tests of the web page at / (serve/page/ and serve/routers/page.py) and of the jobs' trend report route."""
