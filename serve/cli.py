@@ -194,10 +194,15 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
         print(f"default model ready: {registry.active()} in {settings.home}")
         return 0
     why = "--force" if registry.active() else f"no active model in {settings.home}"
-    print(f"{why}: training the default model from {settings.seed_data} …", flush=True)
+    files = ", ".join(str(f) for f in settings.seed_data)
+    print(f"{why}: training the default model from {files}", flush=True)
+    print("this takes about 10 minutes on 2 idle CPU cores (a minute or two on a GPU); progress below", flush=True)
     began = time.monotonic()
-    config = TrainingConfig(threads=settings.threads)
-    result = train_version([settings.seed_data], Scheme.load(settings.default_scheme), config, registry)
+    recipe = settings.default_recipe
+    base = TrainingConfig.load(recipe) if recipe is not None and recipe.is_file() else TrainingConfig()
+    config = base.replace(threads=settings.threads)
+    scheme = Scheme.load(settings.default_scheme)
+    result = train_version(list(settings.seed_data), scheme, config, registry)
     print(text_table(result.metrics["test"], result.metrics["baseline"], title="test split:"))
     print(f"default model {result.version} trained in {time.monotonic() - began:.0f} s and activated")
     return 0

@@ -37,7 +37,14 @@ class Settings(BaseSettings):
     batch_max_size: Annotated[int, Field(ge=1)] = 32  # texts per inference call
     batch_max_wait_ms: Annotated[float, Field(ge=0)] = 2.0  # how long the first request of a batch waits for company
     log_level: str = "info"
-    seed_data: Path = SEEDS_DIR / "ukraine-war" / "passages.jsonl"
+    # What `framelens bootstrap` trains the default model on, and with which recipe (a training config JSON): the
+    # written seeds, the coverage-register passages and the real paragraphs (their frozen test part held out).
+    seed_data: list[Path] = [
+        SEEDS_DIR / "ukraine-war" / "passages.jsonl",
+        SEEDS_DIR / "ukraine-war" / "coverage" / "passages.jsonl",
+        SEEDS_DIR / "ukraine-war" / "real" / "paragraphs.jsonl",
+    ]
+    default_recipe: Path | None = SEEDS_DIR / "ukraine-war" / "recipe.json"
     default_scheme: str = "ukraine-war"
     # Retraining: the promotion gate's tolerances (F1 may fall at most this much) and the suggestions pool.
     gate_macro_tolerance: Annotated[float, Field(ge=0, le=1)] = 0.01
