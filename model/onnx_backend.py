@@ -130,7 +130,8 @@ def quantize_int8(source: Path, target: Path) -> None:
     )
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
+    """SHA-256 of a file, read in 1 MiB blocks (graphs, weights and data files)."""
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -174,14 +175,14 @@ def _valid(manifest: dict[str, Any] | None, folder: Path, weights: str, backend:
     if backend == ONNX_INT8 and isinstance(entry, dict) and entry.get("recipe") != INT8_RECIPE:
         return False
     path = folder / FILES[backend]
-    return isinstance(entry, dict) and path.is_file() and entry.get("sha256") == _sha256(path)
+    return isinstance(entry, dict) and path.is_file() and entry.get("sha256") == file_sha256(path)
 
 
 def ensure_exported(version_dir: Path, backends: tuple[str, ...] = (ONNX_FP32, ONNX_INT8)) -> dict[str, Any]:
     """Export what is missing, stale or corrupt; returns the manifest. A good cache is only read (no lock, no
     write), so a read-only version folder that was exported once still serves."""
     folder = version_dir / ONNX_DIR
-    weights = _sha256(version_dir / WEIGHTS)
+    weights = file_sha256(version_dir / WEIGHTS)
     manifest = read_manifest(version_dir)
     if manifest is not None and all(_valid(manifest, folder, weights, b) for b in backends):
         return manifest
@@ -235,7 +236,7 @@ def _rebuild(version_dir: Path, folder: Path, weights: str, backends: tuple[str,
 
 def _commit(manifest: dict[str, Any], folder: Path, backend: str, tmp: Path) -> None:
     os.replace(tmp, folder / FILES[backend])
-    manifest["files"][backend] = {"file": FILES[backend], "sha256": _sha256(folder / FILES[backend])}
+    manifest["files"][backend] = {"file": FILES[backend], "sha256": file_sha256(folder / FILES[backend])}
     if backend == ONNX_INT8:
         manifest["files"][backend]["recipe"] = INT8_RECIPE
 

@@ -7,24 +7,16 @@ folder still compares F1 on real passages; a retrain refuses seed files that are
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 from pathlib import Path
 from typing import Any
 
 from framelens.model.errors import FramelensError
+from framelens.model.onnx_backend import file_sha256
 from framelens.model.scheme import Scheme
 from framelens.training.examples import Example, load_examples
 
 HELD_OUT = "held_out.jsonl"
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def describe_files(files: list[str | Path]) -> dict[str, Any]:
