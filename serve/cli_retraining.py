@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import sys
@@ -109,9 +110,7 @@ def cmd_suggest(args: argparse.Namespace, settings: Settings) -> int:
     if version is None:
         raise FramelensError(f"no active model in {settings.home}: train one first or pass --version")
     factory = PredictorFactory.from_settings(settings)
-    predictor = PredictorFactory(factory.backend, args.threads or factory.threads, factory.device).load(
-        registry.path(version)
-    )
+    predictor = dataclasses.replace(factory, threads=args.threads or factory.threads).load(registry.path(version))
     stored = {row.get("id") for _, row in ExampleStore(settings.home).rows()}
     passages = [p for p in read_archive(args.archive) if p.id not in stored]
     predictions = predict_in_chunks(lambda texts: predictor.classify(texts, evidence=False), passages)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import threading
 from pathlib import Path
 
@@ -11,8 +10,6 @@ from framelens.model.predictor import Predictor
 from framelens.serve.metrics import Metrics
 from framelens.serve.predictors import PredictorFactory
 from framelens.training.registry import Registry
-
-log = logging.getLogger("framelens.models")
 
 
 class ModelHolder:
