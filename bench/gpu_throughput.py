@@ -13,7 +13,14 @@ Passages of about 170 word pieces are cut from the Narrative Frames articles. Ro
   host only     classify with a network that answers instantly: the ceiling of the CPU side (documents,
                 tokenization, formatting) in this process. framelens runs at about the lower of the two.
   host, 2 tok   the same, with windows tokenized again from their text (the path before tokenize-once).
+  N workers     with --host-workers N[,M…]: a HostPool of N worker processes prepares and finishes the passages
+                (sentences, windows, token ids, aggregation, results) while this process runs the network; with
+                --host-only the network answers instantly, so the row is the host side's speed on N processes.
+                Each pooled run's predictions are checked against the in-process ones (labels equal, scores to
+                2e-6) before its speed is printed.
 Speed does not depend on training, so --encoder measures an untrained network of the same shape.
+
+    python bench/gpu_throughput.py --device cpu --count 3000 --host-only --host-workers 1,2   # this 2-core CPU
 """
 
 from __future__ import annotations
@@ -47,8 +54,8 @@ def predictor_for(args: argparse.Namespace) -> Any:
         return Predictor(artifact, version=f"untrained {args.encoder}", device=args.device)
     from bench.backends import active_version
 
-    version_dir = args.version_dir or active_version(Path(os.environ.get("FRAMELENS_HOME", "models")))
-    return Predictor.load(version_dir, device=args.device)
+    args.version_dir = args.version_dir or active_version(Path(os.environ.get("FRAMELENS_HOME", "models")))
+    return Predictor.load(args.version_dir, backend=args.backend, device=args.device)
 
 
 def timed(run: Any, texts: list[str]) -> float:
@@ -118,6 +125,39 @@ class InstantNet:
         return np.zeros(max(self.n_frames if head == "frames" else self.n_stance, 1), dtype=np.float32)
 
 
+def pooled_rows(args: argparse.Namespace, predictor: Any, texts: list[str], instant: bool) -> dict[str, float]:
+    """HostPool rows: passages/s with N worker processes, each run checked against the in-process predictions."""
+    import tempfile
+
+    import numpy as np
+
+    from framelens.model.artifact import save_artifact
+    from framelens.model.host_pool import HostPool
+
+    def flat(predictions: list[Any]) -> Any:
+        return np.asarray([f.score for p in predictions for f in p.frames])
+
+    reference = predictor.classify(texts, targets=[], evidence=False)
+    rows: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        version_dir = args.version_dir
+        if args.encoder:  # workers load tokenizer, scheme and calibration from a version folder
+            version_dir = Path(tmp) / "version"
+            save_artifact(predictor.artifact, version_dir)
+        for n in [int(x) for x in args.host_workers.split(",") if x.strip()]:
+            with HostPool(version_dir, predictor.net, n, predictor.batch_size, predictor.backend) as pool:
+                pool.classify(texts[: n * 16], part_size=16, targets=[], evidence=False)  # workers started, warm
+                began = time.perf_counter()
+                pooled = pool.classify(texts, part_size=args.part_size, targets=[], evidence=False)
+                speed = len(texts) / (time.perf_counter() - began)
+            same = [p.predicted_frames for p in pooled] == [p.predicted_frames for p in reference]
+            close = bool(np.allclose(flat(pooled), flat(reference), atol=2e-6, rtol=0))
+            if not (same and close):
+                raise SystemExit(f"{n} host workers gave other predictions than one process: a bug")
+            rows[f"{'host, ' if instant else ''}{n} workers"] = speed
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version-dir", type=Path, default=None, help="a model version (default: the active one)")
@@ -128,6 +168,9 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=None, help="windows per forward pass (GPU default 256)")
     parser.add_argument("--articles", type=Path, default=None, help="narrative-frames-2023 articles.jsonl")
     parser.add_argument("--host-only", action="store_true", help="only the host rows (quick on a CPU)")
+    parser.add_argument("--backend", default="torch", help="a trained version's backend (default torch)")
+    parser.add_argument("--host-workers", default="", help="comma-separated worker counts for HostPool rows")
+    parser.add_argument("--part-size", type=int, default=128, help="passages per HostPool task (default 128)")
     args = parser.parse_args()
 
     import torch
@@ -166,7 +209,11 @@ def main() -> None:
     joins, encoding._joins_exactly = encoding._joins_exactly, lambda tokenizer: False
     rows["host, 2 tok"] = timed(classify, texts)  # the old path: each window tokenized again from its text
     encoding._joins_exactly = joins
+    if args.host_workers:
+        rows |= pooled_rows(args, predictor, texts, instant=args.host_only)
     predictor.net = net
+    if args.host_workers and not args.host_only:
+        rows |= pooled_rows(args, predictor, texts, instant=False)
     print(f"\n{'':<12} {'passages/s':>11}")
     for label, speed in rows.items():
         print(f"{label:<12} {speed:>11,.0f}")

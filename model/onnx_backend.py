@@ -51,9 +51,9 @@ class _BothHeads(nn.Module):
         return frames.logits, frames.token_logits, stance.logits, stance.token_logits
 
 
-def export_fp32(net: FrameStanceNet, tokenizer: Any, path: Path) -> list[str]:
-    """Trace the network to ONNX with dynamic batch and length, then fuse it for ONNX Runtime; returns the
-    graph's input names."""
+def export_fp32(net: FrameStanceNet, tokenizer: Any, path: Path, fuse: bool = True) -> list[str]:
+    """Trace the network to ONNX with dynamic batch and length, then (`fuse`) fuse it for ONNX Runtime; returns
+    the graph's input names."""
     # The sample has padding, so the traced attention mask path is the general one.
     texts = ["a short one.", "a somewhat longer sample passage for tracing."]
     sample = tokenizer(texts, padding=True, return_tensors="pt")
@@ -85,7 +85,8 @@ def export_fp32(net: FrameStanceNet, tokenizer: Any, path: Path) -> list[str]:
     finally:
         net.encoder.set_attn_implementation(attention)
         net.train(was_training)
-    _fuse(path, net.encoder.config)
+    if fuse:
+        _fuse(path, net.encoder.config)
     return names
 
 

@@ -31,6 +31,12 @@ def add_batch_commands(sub: Any) -> None:
     p.add_argument("--max-chars", type=int, default=1_000_000, help="longer articles go to the errors file")
     p.add_argument("--overwrite", action="store_true", help="start over, discarding OUT and any unfinished run")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--host-workers",
+        type=int,
+        default=0,
+        help="local: processes that split, window and format while this one runs the model (default 0: none)",
+    )
     p.add_argument("--engine", choices=["local", "ray"], default="local", help="ray: Ray Data, pip install '.[ray]'")
     p.add_argument("--workers", type=int, default=1, help="ray: model actors (one model copy each)")
     p.add_argument("--ray-address", help="ray: an existing cluster (default: $RAY_ADDRESS, else a local Ray)")
@@ -59,6 +65,8 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     chunk = args.chunk_size or (plan["chunk_size"] if plan else 1024 if args.engine == "ray" else 64)
     if chunk < 1 or args.workers < 1 or threads < 1:
         raise FramelensError("--chunk-size, --workers and --threads must be at least 1")
+    if args.host_workers < 0 or (args.host_workers and args.engine == "ray"):
+        raise FramelensError("--host-workers is 0 or more, and for the local engine only (ray: --workers)")
     options = ScoreOptions(
         targets=targets,
         evidence=not args.no_evidence,
@@ -72,6 +80,7 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
     factory = PredictorFactory(args.backend or settings.backend, threads, settings.device)
     scorer = _scorer(args, registry.path(version), factory)
     bar = ProgressBar(enabled=not args.quiet)
+    pool = getattr(scorer, "pool", None)
     if resumed:
         print(f"resuming the unfinished run in {out}.partial (model {resumed})", file=sys.stderr, flush=True)
     try:
@@ -81,6 +90,9 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
         kept = f"every finished chunk is kept in {out}.partial"
         print(f"framelens: interrupted; {kept}: re-run the same command to continue", file=sys.stderr)
         return 130
+    finally:
+        if pool is not None:
+            pool.close()
     bar.close()
     if summary.already_done:
         print(f"{out} is already complete: pass --overwrite to score again", file=sys.stderr)
@@ -94,6 +106,8 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
 def _scorer(args: argparse.Namespace, model_dir: Path, factory: PredictorFactory) -> Any:
     factory = factory.resolved(model_dir)  # "auto" resolved once, for this process and every Ray actor alike
     engine = f"Ray, {args.workers} worker(s)" if args.engine == "ray" else "this process"
+    if args.host_workers:
+        engine += f", {args.host_workers} host worker process(es)"
     print(f"scoring with model {model_dir.name} on {factory.backend} ({engine})", file=sys.stderr, flush=True)
     if args.engine == "ray":  # the actors load their own copies; the driver loads none
         from framelens.serve.scoring.ray_engine import RayScorer
@@ -101,7 +115,13 @@ def _scorer(args: argparse.Namespace, model_dir: Path, factory: PredictorFactory
         return RayScorer(model_dir, workers=args.workers, address=args.ray_address, factory=factory)
     from framelens.serve.scoring.local import LocalScorer
 
-    return LocalScorer(factory.load(model_dir))
+    predictor = factory.load(model_dir)
+    if not args.host_workers:
+        return LocalScorer(predictor)
+    from framelens.model.host_pool import HostPool
+
+    pool = HostPool(model_dir, predictor.net, args.host_workers, predictor.batch_size, predictor.backend)
+    return LocalScorer(predictor, pool)
 
 
 def cmd_report(args: argparse.Namespace, settings: Settings) -> int:

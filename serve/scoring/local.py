@@ -1,9 +1,14 @@
-"""LocalScorer: a chunk of records scored by a Predictor in this process (also what each Ray actor runs)."""
+"""LocalScorer: a chunk of records scored by a Predictor in this process (also what each Ray actor runs).
+
+With a `HostPool` (`framelens score --host-workers N`), each chunk is split into one part per worker: the workers
+split, window, aggregate and build the output rows, and this process's network scores every part's batches. The
+rows come back in the chunk's order, so the output and its resume points are those of one process."""
 
 from __future__ import annotations
 
 import logging
 
+from framelens.model.host_pool import HostPool
 from framelens.model.inference import make_documents
 from framelens.model.prediction import TextPrediction
 from framelens.model.predictor import Predictor
@@ -17,14 +22,28 @@ log = logging.getLogger("framelens.scoring")
 class LocalScorer:
     engine = "local"
 
-    def __init__(self, predictor: Predictor) -> None:
+    def __init__(self, predictor: Predictor, pool: HostPool | None = None) -> None:
         self.predictor = predictor
+        self.pool = pool
 
     @property
     def version(self) -> str:
         return self.predictor.version
 
     def score(self, records: list[Record], options: ScoreOptions) -> ScoredChunk:
+        if self.pool is None or len(records) < 2:
+            return self.score_here(records, options)
+        size = -(-len(records) // self.pool.workers)
+        parts = [(records[i : i + size], options) for i in range(0, len(records), size)]
+        merged = ScoredChunk()
+        for part in self.pool.map(_score_part, parts):
+            merged.articles += part.articles
+            merged.windows += part.windows
+            merged.errors += part.errors
+            merged.n_windows += part.n_windows
+        return merged
+
+    def score_here(self, records: list[Record], options: ScoreOptions) -> ScoredChunk:
         chunk = ScoredChunk()
         targets = list(options.targets) if options.targets is not None else None
         try:
@@ -65,3 +84,10 @@ class LocalScorer:
             window_row(record, k, start, end, prediction)
             for (record, k, start, end), prediction in zip(spans, predictions, strict=True)
         ]
+
+
+def _score_part(predictor: Predictor, part: tuple[list[Record], ScoreOptions]) -> ScoredChunk:
+    """A host-pool task: one part of a chunk, scored in a worker as this process would score it."""
+    records, options = part
+    predictor.net.token_logits_wanted = options.evidence  # type: ignore[attr-defined]
+    return LocalScorer(predictor).score_here(records, options)

@@ -63,3 +63,34 @@ def test_kill_9_half_way_then_resume_equals_an_uninterrupted_run(trained_home: P
         assert a["labels"] == b["labels"] and a["stance"] == b["stance"]
         assert a["scores"] == pytest.approx(b["scores"], abs=1e-6)
     assert not (tmp_path / "resumed.jsonl.partial").exists()
+
+
+def test_host_workers_write_what_one_process_writes_and_resume_alike(trained_home: Path, tmp_path: Path) -> None:
+    """`--host-workers 2`: the same article and window rows, in the same order, as one process."""
+    archive = write_articles(tmp_path / "news.jsonl", articles(60))
+    one, pooled = tmp_path / "one.jsonl", tmp_path / "pooled.jsonl"
+    assert main([*_command(trained_home, archive, one)[:-2], "--chunk-size", "16", "--windows", "--quiet"]) == 0
+    command = [*_command(trained_home, archive, pooled)[:-2], "--chunk-size", "16", "--windows", "--quiet"]
+    assert main([*command, "--host-workers", "2"]) == 0
+    for suffix in ("", ".windows"):
+        a = read_jsonl(one.with_name(one.stem + suffix + ".jsonl"))
+        b = read_jsonl(pooled.with_name(pooled.stem + suffix + ".jsonl"))
+        assert len(a) == len(b) > 0
+        for x, y in zip(a, b, strict=True):
+            _same(x, y)
+
+
+def _same(x: object, y: object) -> None:
+    """Equal, with numbers equal to 2e-6 (scores are written to 6 decimals)."""
+    if isinstance(x, dict) and isinstance(y, dict):
+        assert x.keys() == y.keys()
+        for key in x:
+            _same(x[key], y[key])
+    elif isinstance(x, list) and isinstance(y, list):
+        assert len(x) == len(y)
+        for u, v in zip(x, y, strict=True):
+            _same(u, v)
+    elif isinstance(x, float) or isinstance(y, float):
+        assert x == pytest.approx(y, abs=2e-6)
+    else:
+        assert x == y
