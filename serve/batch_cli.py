@@ -105,9 +105,10 @@ def cmd_score(args: argparse.Namespace, settings: Settings) -> int:
 
 def _scorer(args: argparse.Namespace, model_dir: Path, factory: PredictorFactory) -> Any:
     factory = factory.resolved(model_dir)  # "auto" resolved once, for this process and every Ray actor alike
+    host_workers = int(getattr(args, "host_workers", 0) or 0)  # callers building their own Namespace may omit it
     engine = f"Ray, {args.workers} worker(s)" if args.engine == "ray" else "this process"
-    if args.host_workers:
-        engine += f", {args.host_workers} host worker process(es)"
+    if host_workers:
+        engine += f", {host_workers} host worker process(es)"
     print(f"scoring with model {model_dir.name} on {factory.backend} ({engine})", file=sys.stderr, flush=True)
     if args.engine == "ray":  # the actors load their own copies; the driver loads none
         from framelens.serve.scoring.ray_engine import RayScorer
@@ -116,11 +117,11 @@ def _scorer(args: argparse.Namespace, model_dir: Path, factory: PredictorFactory
     from framelens.serve.scoring.local import LocalScorer
 
     predictor = factory.load(model_dir)
-    if not args.host_workers:
+    if not host_workers:
         return LocalScorer(predictor)
     from framelens.model.host_pool import HostPool
 
-    pool = HostPool(model_dir, predictor.net, args.host_workers, predictor.batch_size, predictor.backend)
+    pool = HostPool(model_dir, predictor.net, host_workers, predictor.batch_size, predictor.backend)
     return LocalScorer(predictor, pool)
 
 
