@@ -209,8 +209,8 @@ def main() -> None:
     joins, encoding._joins_exactly = encoding._joins_exactly, lambda tokenizer: False
     rows["host, 2 tok"] = timed(classify, texts)  # the old path: each window tokenized again from its text
     encoding._joins_exactly = joins
-    if args.host_workers:
-        rows |= pooled_rows(args, predictor, texts, instant=args.host_only)
+    if args.host_workers:  # the network still answers instantly here: host-side rows
+        rows |= pooled_rows(args, predictor, texts, instant=True)
     predictor.net = net
     if args.host_workers and not args.host_only:
         rows |= pooled_rows(args, predictor, texts, instant=False)

@@ -45,17 +45,9 @@ class RemoteNet:
 
     def __init__(self, connection: Any, shape: dict[str, Any]) -> None:
         self.connection = connection
-        self._n_frames, self._n_stance = int(shape["n_frames"]), int(shape["n_stance"])
+        self.n_frames, self.n_stance = int(shape["n_frames"]), int(shape["n_stance"])
         self._bias = {h: np.asarray(shape[f"{h}_bias"], dtype=np.float32) for h in _HEADS}
         self.token_logits_wanted = True
-
-    @property
-    def n_frames(self) -> int:
-        return self._n_frames
-
-    @property
-    def n_stance(self) -> int:
-        return self._n_stance
 
     def _call(self, head: str, batch: dict[str, torch.Tensor]) -> HeadOutput:
         arrays = {name: tensor.numpy() for name, tensor in batch.items()}
