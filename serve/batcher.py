@@ -51,13 +51,14 @@ _STOP = None
 
 
 class Batcher:
-    """Gathers jobs for up to `max_wait_ms` after the first arrives, or until `max_size` texts are waiting."""
+    """Gathers jobs for up to `max_wait_ms` after the first arrives, or until `max_size` texts are waiting. With
+    no wait (the default) a batch is the first job and whatever queued behind it while the previous batch ran."""
 
     def __init__(
         self,
         holder: ModelHolder,
         max_size: int = 32,
-        max_wait_ms: float = 2.0,
+        max_wait_ms: float = 0.0,
         on_batch: Callable[[int, float], None] | None = None,
     ) -> None:
         self.holder = holder

@@ -1,4 +1,7 @@
-"""Dependencies of the routes, as `Annotated` aliases: settings, the served predictor, batcher, registry, keys."""
+"""Dependencies of the routes, as `Annotated` aliases: settings, the served predictor, batcher, registry, keys.
+
+All are `async def`: they only read app state, and FastAPI runs a plain `def` dependency on a worker thread, a
+thread hop each (five per classify request)."""
 
 from __future__ import annotations
 
@@ -20,37 +23,37 @@ _bearer = HTTPBearer(auto_error=False, description="Authorization: Bearer YOUR_K
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="X-API-Key: YOUR_KEY")
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_holder(request: Request) -> ModelHolder:
+async def get_holder(request: Request) -> ModelHolder:
     holder: ModelHolder = request.app.state.holder
     return holder
 
 
-def get_metrics(request: Request) -> Metrics:
+async def get_metrics(request: Request) -> Metrics:
     metrics: Metrics = request.app.state.metrics
     return metrics
 
 
-def get_batcher(request: Request) -> Batcher:
+async def get_batcher(request: Request) -> Batcher:
     batcher: Batcher = request.app.state.batcher
     return batcher
 
 
-def get_registry(request: Request) -> Registry:
+async def get_registry(request: Request) -> Registry:
     registry: Registry = request.app.state.registry
     return registry
 
 
-def get_activation_lock(request: Request) -> asyncio.Lock:
+async def get_activation_lock(request: Request) -> asyncio.Lock:
     lock: asyncio.Lock = request.app.state.activation_lock
     return lock
 
 
-def get_predictor(holder: Annotated[ModelHolder, Depends(get_holder)]) -> Predictor:
+async def get_predictor(holder: Annotated[ModelHolder, Depends(get_holder)]) -> Predictor:
     predictor = holder.current()
     if predictor is None:
         raise ModelNotReady(holder.problem or "the model is loading")
@@ -66,7 +69,7 @@ ActivationLockDep = Annotated[asyncio.Lock, Depends(get_activation_lock)]
 PredictorDep = Annotated[Predictor, Depends(get_predictor)]
 
 
-def require_write_key(
+async def require_write_key(
     settings: SettingsDep,
     bearer: Annotated[HTTPAuthorizationCredentials | None, Security(_bearer)],
     api_key: Annotated[str | None, Security(_api_key)],
@@ -74,7 +77,7 @@ def require_write_key(
     check_key(settings, api_key or (bearer.credentials if bearer else None))
 
 
-def require_read_key(
+async def require_read_key(
     settings: SettingsDep,
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,

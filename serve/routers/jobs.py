@@ -75,7 +75,7 @@ _BODY = {
 }
 
 
-def get_worker(request: Request) -> JobWorker:
+async def get_worker(request: Request) -> JobWorker:
     worker: JobWorker = request.app.state.job_worker
     return worker
 

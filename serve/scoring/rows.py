@@ -6,7 +6,6 @@ as one JSON string. Labels never contain ':', so the last ':' of a column always
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 
 from framelens.model.prediction import TextPrediction
@@ -29,8 +28,8 @@ def article_row(record: Record, prediction: TextPrediction, evidence: bool) -> d
     }
     if evidence:
         row["evidence"] = {
-            "frames": {f.label: [asdict(e) for e in f.evidence] for f in prediction.frames if f.predicted},
-            "stance": {t: [asdict(e) for e in s.evidence] for t, s in prediction.stance.items()},
+            "frames": {f.label: [e.to_dict() for e in f.evidence] for f in prediction.frames if f.predicted},
+            "stance": {t: [e.to_dict() for e in s.evidence] for t, s in prediction.stance.items()},
         }
     return row
 

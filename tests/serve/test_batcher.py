@@ -154,3 +154,29 @@ def test_a_request_whose_client_left_is_never_scored(holder: ModelHolder) -> Non
     scored = [text for texts, _ in busy.calls for text in texts]
     assert "client gone" not in scored, scored
     assert scored == ["in flight", "still waiting"]
+
+
+def test_with_no_wait_requests_that_queue_behind_a_busy_batch_share_the_next_call(holder: ModelHolder) -> None:
+    # The default (no wait for company) must still batch under load: what queued while the model ran goes in one call.
+    gate = threading.Event()
+    busy = FakePredictor("busy", gate)
+    holder.swap(busy)
+    batcher = Batcher(holder, max_size=32)
+    batcher.start()
+
+    async def main() -> list[list[TextPrediction]]:
+        first = asyncio.ensure_future(batcher.classify(["first"], Options()))
+        while not busy.entered.is_set():
+            await asyncio.sleep(0.001)
+        queued = [asyncio.ensure_future(batcher.classify([f"q{i}"], Options())) for i in range(5)]
+        while batcher.pending < 5:
+            await asyncio.sleep(0.001)
+        gate.set()
+        return [await first, *[await q for q in queued]]
+
+    try:
+        results = asyncio.run(main())
+    finally:
+        batcher.stop()
+    assert [keys(r[0]) for r in results] == [["first|default"], *[[f"q{i}|default"] for i in range(5)]]
+    assert [texts for texts, _ in busy.calls] == [["first"], ["q0", "q1", "q2", "q3", "q4"]]
