@@ -75,3 +75,16 @@ def aggregate_windows(logits: torch.Tensor, doc_index: torch.Tensor, n_docs: int
         init = torch.zeros(out_shape, dtype=logits.dtype, device=logits.device)
         return init.scatter_reduce(0, index, logits, reduce="mean", include_self=False)
     raise ValueError(f"unknown aggregation {how!r}")
+
+
+def keep_first_layers(encoder: PreTrainedModel, count: int) -> None:
+    """Cut `encoder` to its first `count` transformer layers, in place (its config says so too, so the saved
+    version loads as the smaller model). Fewer layers than it has is the only change allowed."""
+    stack = getattr(encoder, "encoder", None)
+    layers = getattr(stack, "layer", None)
+    if stack is None or not isinstance(layers, nn.ModuleList):
+        raise ValueError(f"{type(encoder).__name__} has no encoder.layer list to cut")
+    if not 1 <= count <= len(layers):
+        raise ValueError(f"encoder_layers={count}, but the encoder has {len(layers)} layers: keep 1 to {len(layers)}")
+    stack.layer = nn.ModuleList(list(layers)[:count])
+    encoder.config.num_hidden_layers = count

@@ -51,6 +51,14 @@ class TrainingConfig:
     # "auto": a CUDA GPU when torch sees one (encoder in bf16 autocast), else the CPU. The saved version is the
     # same either way: weights are moved back to the CPU before they are written.
     device: str = "auto"
+    # Keep only the encoder's first N transformer layers (0: all). From a version, that makes a smaller, faster
+    # student that starts from the teacher's own fine-tuned layers and heads; dropping top layers and fine-tuning
+    # was the best of the pruning strategies in Sajjad et al., "On the effect of dropping layers of pre-trained
+    # transformer models" (2023).
+    encoder_layers: int = 0
+    # > 0: also learn from the starting version's own predictions on the training passages (soft targets, taken
+    # before any layer is cut), with this weight beside the gold labels' loss. Needs init_from a version.
+    distill_weight: float = 0.0
 
     def __post_init__(self) -> None:
         if self.stance_mode not in ("auto", "heads", "paired", "hybrid"):
@@ -61,6 +69,10 @@ class TrainingConfig:
             raise FramelensError("epochs, batch_size and max_windows_per_pass must be at least 1")
         if self.device not in ("auto", "cpu", "cuda") and not self.device.startswith("cuda:"):
             raise FramelensError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+        if self.distill_weight < 0:
+            raise FramelensError(f"distill_weight must be 0 (off) or positive, got {self.distill_weight}")
+        if self.encoder_layers < 0:
+            raise FramelensError(f"encoder_layers must be 0 (all) or a layer count, not {self.encoder_layers}")
         if not 32 <= self.max_length <= 512:
             raise FramelensError(f"max_length must be between 32 and 512, got {self.max_length}")
 

@@ -22,11 +22,12 @@ from framelens.model.calibration import Calibration
 from framelens.model.encoding import WindowRef, clip_target, encode
 from framelens.model.errors import FramelensError
 from framelens.model.inference import make_documents
-from framelens.model.network import FrameStanceNet, aggregate_windows
+from framelens.model.network import FrameStanceNet, aggregate_windows, keep_first_layers
 from framelens.model.scheme import Scheme
 from framelens.model.windows import Document
 from framelens.training.calibration import fit_calibration
 from framelens.training.config import TrainingConfig
+from framelens.training.distill import soft_loss, teacher_logits
 from framelens.training.examples import Example
 from framelens.training.scoring import collect_raw, frame_gold, metrics_from_raw, selection_score
 from framelens.training.window_calibration import calibrate_windows
@@ -43,6 +44,7 @@ class _Norms:
     framed: int  # documents with frame labels
     stance: float  # the summed class weights of the (document, target) pairs the heads read
     paired: float = 0.0  # the same for the pairs the paired head reads
+    read: int = 0  # documents with at least one window (what the distillation loss averages over)
 
 
 @dataclass
@@ -76,8 +78,10 @@ class _Batcher:
         docs: list[Document],
         config: TrainingConfig,
         device: torch.device,
+        teacher: torch.Tensor | None = None,
     ) -> None:
         self.net, self.tokenizer, self.spec, self.scheme = net, tokenizer, spec, scheme
+        self.teacher = teacher.to(device) if teacher is not None else None  # soft targets per document
         self.examples, self.docs, self.config, self.device = examples, docs, config, device
         self.gold = torch.tensor(frame_gold(scheme, examples), dtype=torch.float32)
         self.rng = random.Random(config.seed)
@@ -182,7 +186,7 @@ class _Batcher:
         if self.scheme.has_stance:
             heads = [lab for d in read for t, lab in self.examples[d].stance.items() if t in fixed]
             pairs = [lab for d in read for _, lab in self._stance_pairs(d)] if self.paired else []
-        return _Norms(len(framed), self._weighted(heads), self._weighted(pairs))
+        return _Norms(len(framed), self._weighted(heads), self._weighted(pairs), len(read))
 
     def _weighted(self, labels: list[str]) -> float:
         weight = self.ce.weight
@@ -255,11 +259,18 @@ class _Batcher:
         index = self._on_device([local[r.doc] for r in refs])
         n_frames, n_labels = self.net.n_frames, len(self.scheme.stance_labels)
         framed = [i for i, d in enumerate(read) if self.examples[d].frames_labelled]
+        doc_frames = (
+            aggregate_windows(logits[:, :n_frames], index, len(read), self.spec.aggregation)
+            if n_frames
+            else logits.new_zeros((len(read), 0))
+        )
         if n_frames and framed:
-            doc_frames = aggregate_windows(logits[:, :n_frames], index, len(read), self.spec.aggregation)
             total = total + self._frames_loss(doc_frames[framed], self.gold[[read[i] for i in framed]], norms)
         targets = self.spec.stance_targets
         stance = aggregate_windows(logits[:, n_frames:], index, len(read), "mean").view(len(read), len(targets), -1)
+        if self.teacher is not None:
+            soft = soft_loss(doc_frames, stance, self.teacher[read], n_frames, self.config.stance_weight)
+            total = total + self.config.distill_weight * soft / (norms.read if norms else len(read))
         pairs = [
             (i, targets.index(t), lab)
             for i, d in enumerate(read)
@@ -356,10 +367,16 @@ def fine_tune(
             paragraph_windows=config.paragraph_windows,
         )
         net, tokenizer = build_network(encoder_dir, scheme, spec)
+    docs = make_documents([e.text for e in train], tokenizer, spec, scheme.has_stance)
+    teacher = _teacher(config, scheme, start, net, tokenizer, spec, docs, device)
+    if config.encoder_layers:
+        try:
+            keep_first_layers(net.encoder, config.encoder_layers)
+        except ValueError as exc:
+            raise FramelensError(f"training config: {exc}") from None
     _check_targets(spec, train + dev)
     net.to(device)
-    docs = make_documents([e.text for e in train], tokenizer, spec, scheme.has_stance)
-    batcher = _Batcher(net, tokenizer, spec, scheme, train, docs, config, device)
+    batcher = _Batcher(net, tokenizer, spec, scheme, train, docs, config, device, teacher)
     rows = Dataset.from_dict(
         {"row": list(range(len(train))), "length": [d.windows[-1].end if d.windows else 0 for d in docs]}
     )
@@ -420,6 +437,29 @@ def fine_tune(
         dev_metrics = metrics_from_raw(raw, calibration, scheme)
     net.to("cpu")  # what is saved, exported and served next starts from the CPU whatever trained it
     return TrainedModel(net, tokenizer, spec, calibration, dev_metrics, history, best_epoch, time.monotonic() - began)
+
+
+def _teacher(
+    config: TrainingConfig,
+    scheme: Scheme,
+    start: Artifact | None,
+    net: FrameStanceNet,
+    tokenizer: Any,
+    spec: NetworkSpec,
+    docs: list[Document],
+    device: torch.device,
+) -> torch.Tensor | None:
+    """The starting version's logits on the training passages, when the config distils from it."""
+    if not config.distill_weight:
+        return None
+    if start is None:
+        raise FramelensError(
+            "distill_weight needs init_from a model version (its predictions are the soft targets); "
+            f"{config.init_from!r} is an encoder"
+        )
+    if scheme.has_stance and not spec.stance_targets:
+        raise FramelensError("distill_weight needs a model whose stance is read by heads (stance_mode heads/hybrid)")
+    return teacher_logits(net, tokenizer, spec, docs, config.eval_batch_size, device)
 
 
 def _calibrate(scheme: Scheme, raw: Any) -> Calibration:
