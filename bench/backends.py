@@ -40,6 +40,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 SYSTEMS = ("pipeline", "pipeline-b32", "torch", "onnx-fp32", "onnx-int8")
+STUDENT = "student-"  # with --student: its framelens backends, e.g. student-onnx-int8
 MIN_CORPUS = 5000
 
 
@@ -158,7 +159,10 @@ def run_pipeline(name: str, version_dir: Path, texts: list[str], threads: int) -
     return {"seconds": seconds, "dev_macro_f1": f1}
 
 
-def run_framelens(name: str, version_dir: Path, texts: list[str], threads: int, batch_size: int) -> dict[str, Any]:
+def run_framelens(
+    name: str, version_dir: Path, texts: list[str], threads: int, batch_size: int, held_out_from: Path | None = None
+) -> dict[str, Any]:
+    """`held_out_from`: whose held-out passages F1 is measured on (a student: its teacher's, the same rows)."""
     import numpy as np
 
     from framelens.model.predictor import Predictor
@@ -169,7 +173,7 @@ def run_framelens(name: str, version_dir: Path, texts: list[str], threads: int, 
     began = time.perf_counter()
     predictor.classify(texts, targets=[], evidence=False)
     seconds = time.perf_counter() - began
-    dev_texts, gold, names, _ = dev_set(version_dir)
+    dev_texts, gold, names, _ = dev_set(held_out_from or version_dir)
     f1 = None
     if dev_texts:
         results = predictor.classify(dev_texts, targets=[], evidence=False)
@@ -184,6 +188,9 @@ def worker(args: argparse.Namespace) -> None:
     texts = json.loads(Path(args.corpus).read_text(encoding="utf-8"))[: args.limit]
     if args.worker.startswith("pipeline"):
         result = run_pipeline(args.worker, args.version_dir, texts, args.threads)
+    elif args.worker.startswith(STUDENT):
+        backend = args.worker[len(STUDENT) :]
+        result = run_framelens(backend, args.student, texts, args.threads, args.batch_size, args.version_dir)
     else:
         result = run_framelens(args.worker, args.version_dir, texts, args.threads, args.batch_size)
     result |= {"n": len(texts), "passages_per_s": len(texts) / result["seconds"], "peak_rss_mb": peak_rss_mb()}
@@ -215,6 +222,13 @@ def main() -> None:
     parser.add_argument("--articles", type=Path, default=None, help="narrative-frames-2023 articles.jsonl")
     parser.add_argument("--recheck", action="store_true", help="run the parity check again (else: as recorded)")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--student",
+        type=Path,
+        default=None,
+        help="a smaller version trained from this one (encoder_layers): add student-torch, student-onnx-fp32 or "
+        "student-onnx-int8 to --systems to time it on the same passages, F1 on this version's held-out rows",
+    )
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--corpus", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -226,9 +240,10 @@ def main() -> None:
         worker(args)
         return
     systems = [s.strip() for s in args.systems.split(",") if s.strip()]
-    unknown = set(systems) - set(SYSTEMS)
+    students = {STUDENT + s for s in SYSTEMS if not s.startswith("pipeline")} if args.student else set()
+    unknown = set(systems) - set(SYSTEMS) - students
     if unknown:
-        raise SystemExit(f"unknown system(s) {sorted(unknown)}; choose from {SYSTEMS}")
+        raise SystemExit(f"unknown system(s) {sorted(unknown)}; choose from {SYSTEMS} (and {STUDENT}… with --student)")
     from transformers import AutoTokenizer
 
     from bench.corpus import ARTICLES, cut_passages, read_articles
@@ -239,6 +254,9 @@ def main() -> None:
     timed = passages[: args.limit]
     mean_tokens = sum(len(ids) for ids in tokenizer(timed)["input_ids"]) / len(timed)
     auto, record = prepare(args.version_dir, args.threads, args.recheck)
+    if args.student:
+        args.student = args.student.resolve()
+        prepare(args.student, args.threads, args.recheck)
     print(
         f"version {args.version_dir.name}; corpus {len(passages)} passages cut from the articles, "
         f"{len(timed)} timed per system (mean {mean_tokens:.0f} tokens with [CLS]/[SEP]); "
@@ -253,6 +271,7 @@ def main() -> None:
             command = [sys.executable, __file__, "--worker", name, "--corpus", str(corpus)]
             command += ["--version-dir", str(args.version_dir), "--limit", str(args.limit)]
             command += ["--threads", str(args.threads), "--batch-size", str(args.batch_size)]
+            command += ["--student", str(args.student)] if args.student else []
             done = subprocess.run(command, capture_output=True, text=True, check=False)
             lines = [ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")]
             if done.returncode or not lines:
@@ -267,15 +286,22 @@ def main() -> None:
 
 def print_table(rows: dict[str, dict[str, Any]], auto: str, record: dict[str, Any]) -> None:
     base = rows.get("pipeline", {}).get("passages_per_s")
+    b32 = rows.get("pipeline-b32", {}).get("passages_per_s")
     reference = rows.get("torch", {}).get("dev_macro_f1")
-    print(f"\n{'system':<13} {'passages/s':>10} {'x pipeline':>10} {'peak RSS MB':>11} {'F1':>7} {'ΔF1 torch':>9}")
+    print(
+        f"\n{'system':<17} {'passages/s':>10} {'x pipeline':>10} {'x b32':>6} {'peak RSS MB':>11} {'F1':>7} "
+        f"{'ΔF1 torch':>9}"
+    )
     for name, row in rows.items():
         speed = row["passages_per_s"]
         ratio = f"{speed / base:.2f}" if base else "-"
+        ratio_b32 = f"{speed / b32:.2f}" if b32 else "-"
         f1 = row.get("dev_macro_f1")
         f1_text = f"{f1:.4f}" if f1 is not None else "-"
         delta = f"{f1 - reference:+.4f}" if f1 is not None and reference is not None else "-"
-        print(f"{name:<13} {speed:>10.1f} {ratio:>10} {row['peak_rss_mb']:>11.0f} {f1_text:>7} {delta:>9}")
+        print(
+            f"{name:<17} {speed:>10.1f} {ratio:>10} {ratio_b32:>6} {row['peak_rss_mb']:>11.0f} {f1_text:>7} {delta:>9}"
+        )
     parity = record.get("backends", {})
     checks = ", ".join(
         f"{n}: {'pass' if e.get('passed') else 'fail'} (max score diff {e.get('max_score_diff', float('nan')):.2g})"

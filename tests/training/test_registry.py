@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -47,7 +48,11 @@ def test_kill_9_mid_training_leaves_the_registry_unchanged(
     registry = Registry(home)
     active = registry.active()
 
-    proc = subprocess.Popen([*base, "--epochs", "500"], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+    # Early stopping must not end the run before the kill (tiny data stops improving within seconds).
+    config = tmp_path / "long.json"
+    config.write_text(json.dumps({"patience": 1000}), encoding="utf-8")
+    long_run = [*base, "--epochs", "500", "--config", str(config)]
+    proc = subprocess.Popen(long_run, cwd=ROOT, stderr=subprocess.PIPE, text=True)
     assert proc.stderr is not None
     deadline = time.monotonic() + 120
     seen = ""
