@@ -194,8 +194,7 @@ def table(runs: list[Run], offline: dict[str, float] | None = None) -> str:
     return "\n".join(rows)
 
 
-async def bench(args: argparse.Namespace, url: str, label: str = "") -> list[Run]:
-    texts = passages(Path(args.file) if args.file else None, max_words=args.max_words)
+async def bench(args: argparse.Namespace, url: str, texts: list[str], label: str = "") -> list[Run]:
     headers = {"Authorization": f"Bearer {args.key}"} if args.key else {}
     async with httpx.AsyncClient(base_url=url, timeout=10.0) as http:
         ready = await http.get("/readyz")
@@ -312,18 +311,18 @@ def main(argv: list[str] | None = None) -> int:
     if urlsplit(args.url).hostname not in LOOPBACK:
         parser.error("this load test only runs against loopback (127.0.0.1, localhost or ::1)")
     offline: dict[str, float] = {}
+    texts = passages(Path(args.file) if args.file else None, max_words=args.max_words)
     if args.serve:
         version_dir = args.serve.resolve()
         runs = []
         for backend in args.backends.split(","):
             with server(version_dir, backend, args.threads, SERVER_LOG, args.workers) as url:
-                runs += asyncio.run(bench(args, url, backend))
+                runs += asyncio.run(bench(args, url, texts, backend))
             if args.offline:
-                texts = passages(Path(args.file) if args.file else None, max_words=args.max_words)
                 # The same cores as the server: its threads times its processes, in one process.
                 offline[backend] = offline_rate(version_dir, backend, args.threads * args.workers, texts, args.requests)
     else:
-        runs = asyncio.run(bench(args, args.url))
+        runs = asyncio.run(bench(args, args.url, texts))
     print(table(runs, offline or None))
     for r in runs:
         for error in sorted(set(r.errors))[:5]:

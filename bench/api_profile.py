@@ -69,41 +69,38 @@ def profile_table(profile: cProfile.Profile, top: int) -> str:
     return "\n".join(line for line in out.getvalue().splitlines() if line.strip())
 
 
+async def timed_requests(
+    http: Any, texts: list[str], runs: int, profile: cProfile.Profile | None = None
+) -> list[float]:
+    """Seconds of each of `runs` classify requests, one at a time, after 20 unrecorded ones (profiled if asked)."""
+    next_text = cycle(texts)
+    for _ in range(20):  # warm-up
+        (await http.post("/v1/classify", json={"text": next_text()})).raise_for_status()
+    seconds = []
+    if profile is not None:
+        profile.enable()
+    for _ in range(runs):
+        began = time.perf_counter()
+        response = await http.post("/v1/classify", json={"text": next_text()})
+        seconds.append(time.perf_counter() - began)
+        response.raise_for_status()
+    if profile is not None:
+        profile.disable()
+    return seconds
+
+
 async def in_process(app: Any, texts: list[str], runs: int, profile: cProfile.Profile | None) -> list[float]:
     import httpx
 
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as http:
-        next_text = cycle(texts)
-        for _ in range(20):  # warm-up
-            (await http.post("/v1/classify", json={"text": next_text()})).raise_for_status()
-        seconds = []
-        if profile is not None:
-            profile.enable()
-        for _ in range(runs):
-            began = time.perf_counter()
-            response = await http.post("/v1/classify", json={"text": next_text()})
-            seconds.append(time.perf_counter() - began)
-            response.raise_for_status()
-        if profile is not None:
-            profile.disable()
-        return seconds
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://bench") as http:
+        return await timed_requests(http, texts, runs, profile)
 
 
 async def over_http(url: str, texts: list[str], runs: int) -> list[float]:
     import httpx
 
     async with httpx.AsyncClient(base_url=url, timeout=30.0) as http:
-        next_text = cycle(texts)
-        for _ in range(20):
-            (await http.post("/v1/classify", json={"text": next_text()})).raise_for_status()
-        seconds = []
-        for _ in range(runs):
-            began = time.perf_counter()
-            response = await http.post("/v1/classify", json={"text": next_text()})
-            seconds.append(time.perf_counter() - began)
-            response.raise_for_status()
-        return seconds
+        return await timed_requests(http, texts, runs)
 
 
 async def app_stages(

@@ -25,12 +25,12 @@ def teacher_logits(
 ) -> torch.Tensor:
     """[documents, frames + targets x labels]: each passage's frame logits (windows aggregated as the model does)
     and the stance logits toward each of the model's own targets, in the layout of the plain pass."""
-    was_training = net.training
+    was_training, home = net.training, next(net.parameters()).device
     net.eval()
     scorer: ScoringNet = TorchScorer(net, device) if device.type == "cuda" else net
     targets = [list(spec.stance_targets)] * len(docs)
     scores = score_documents(scorer, tokenizer, spec, docs, targets, batch_size, evidence=False)
-    net.to("cpu").train(was_training)
+    net.to(home).train(was_training)  # where it was: training moves it on afterwards
     rows = [
         np.concatenate([s.frame_logits[: net.n_frames], *(s.stance_logits[t] for t in spec.stance_targets)])
         for s in scores
