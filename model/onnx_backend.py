@@ -18,14 +18,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch import nn
 
 from framelens.model.artifact import WEIGHTS, load_artifact
-from framelens.model.backends import ONNX_FP32, ONNX_INT8, available_cores
+from framelens.model.backends import ONNX_FP32, ONNX_INT8
 from framelens.model.errors import FramelensError
-from framelens.model.network import FrameStanceNet, HeadOutput
+from framelens.model.network import FrameStanceNet
 
 ONNX_DIR = "onnx"
 MANIFEST = "manifest.json"
@@ -240,80 +239,3 @@ def _commit(manifest: dict[str, Any], folder: Path, backend: str, tmp: Path) -> 
     manifest["files"][backend] = {"file": FILES[backend], "sha256": file_sha256(folder / FILES[backend])}
     if backend == ONNX_INT8:
         manifest["files"][backend]["recipe"] = INT8_RECIPE
-
-
-class OnnxNet:
-    """A `ScoringNet` on ONNX Runtime's CPU provider; `threads` intra-op threads (default: every core allowed).
-
-    `row_by_row` (the int8 graph): dynamic quantization gives each activation tensor one scale, taken from the whole
-    batch, so a window's scores would depend on the windows batched with it (up to 0.11 apart on whole articles,
-    scored in another batch). Run one unpadded window per call, its scores are the same in any batch, and on 2
-    cores it was not slower (135 vs 128 passages/s: no padding)."""
-
-    def __init__(
-        self, path: Path, manifest: dict[str, Any], threads: int | None = None, row_by_row: bool = False
-    ) -> None:
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        options.intra_op_num_threads = threads or available_cores()
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-        self.inputs = list(manifest["inputs"])
-        self.row_by_row = row_by_row
-        self._n_frames = int(manifest["n_frames"])
-        self._n_stance = int(manifest["n_stance"])
-        self._bias = {
-            "frames": np.asarray(manifest["frames_bias"], dtype=np.float32),
-            "stance": np.asarray(manifest["stance_bias"], dtype=np.float32),
-        }
-
-    @property
-    def n_frames(self) -> int:
-        return self._n_frames
-
-    @property
-    def n_stance(self) -> int:
-        return self._n_stance
-
-    def _run(self, names: tuple[str, str], batch: dict[str, torch.Tensor]) -> HeadOutput:
-        feed = {n: batch[n].numpy().astype(np.int64, copy=False) for n in self.inputs}
-        rows, tokens = feed["input_ids"].shape
-        if not self.row_by_row or rows == 1:
-            logits, token_logits = self.session.run(list(names), feed)
-            return HeadOutput(torch.from_numpy(logits), torch.from_numpy(token_logits))
-        lengths = feed["attention_mask"].sum(axis=1)  # padding is on the right
-        pooled, per_token = [], []
-        for row, length in enumerate(lengths.tolist()):
-            one = {n: v[row : row + 1, :length] for n, v in feed.items()}
-            logits, token_logits = self.session.run(list(names), one)
-            pooled.append(logits)
-            padded = np.zeros((1, tokens, token_logits.shape[-1]), dtype=token_logits.dtype)
-            padded[:, :length] = token_logits
-            per_token.append(padded)
-        return HeadOutput(torch.from_numpy(np.concatenate(pooled)), torch.from_numpy(np.concatenate(per_token)))
-
-    def frames(self, batch: dict[str, torch.Tensor]) -> HeadOutput:
-        return self._run((OUTPUTS[0], OUTPUTS[1]), batch)
-
-    def stance(self, batch: dict[str, torch.Tensor]) -> HeadOutput:
-        return self._run((OUTPUTS[2], OUTPUTS[3]), batch)
-
-    def head_bias(self, head: str) -> np.ndarray:
-        return self._bias[head]
-
-
-def load_onnx_net(version_dir: Path, backend: str, threads: int | None = None) -> OnnxNet:
-    """The version's ONNX network, exported first if the cache is missing, stale or corrupt."""
-    if backend not in FILES:
-        raise FramelensError(f"unknown ONNX backend {backend!r}; use one of {sorted(FILES)}")
-    manifest = ensure_exported(version_dir, (backend,))
-    row_by_row = backend == ONNX_INT8
-    try:
-        return OnnxNet(version_dir / ONNX_DIR / FILES[backend], manifest, threads, row_by_row)
-    except Exception:  # a file that hashes right but will not load (e.g. another ORT): rebuild once
-        (version_dir / ONNX_DIR / MANIFEST).unlink(missing_ok=True)
-        manifest = ensure_exported(version_dir, (backend,))
-        return OnnxNet(version_dir / ONNX_DIR / FILES[backend], manifest, threads, row_by_row)

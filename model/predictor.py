@@ -64,7 +64,7 @@ class Predictor:
             if threads:
                 torch.set_num_threads(threads)
             return cls(load_artifact(path), version=path.name, backend=TORCH, device=device)
-        from framelens.model.onnx_backend import load_onnx_net
+        from framelens.model.onnx_net import load_onnx_net
 
         net = load_onnx_net(path, backend, threads)
         return cls(load_artifact(path, weights=False), version=path.name, net=net, backend=backend)

@@ -14,7 +14,8 @@ import torch
 
 from framelens.model.backends import ONNX_FP32, ONNX_INT8, TORCH, TorchScorer, read_parity
 from framelens.model.inference import make_documents, score_documents
-from framelens.model.onnx_backend import FILES, MANIFEST, ONNX_DIR, ensure_exported, kept_in_fp32, load_onnx_net
+from framelens.model.onnx_backend import FILES, MANIFEST, ONNX_DIR, ensure_exported, kept_in_fp32
+from framelens.model.onnx_net import load_onnx_net
 from framelens.model.prediction import TextPrediction
 from framelens.model.predictor import Predictor
 from framelens.training.backends import FIXED_PASSAGES, check_parity, choose_backend
@@ -62,11 +63,13 @@ def test_onnx_fp32_scores_like_torch(version: Path) -> None:
     assert evidence(onnx_run) == evidence(torch_run), "evidence comes from token logits: the same sentences"
 
 
-@pytest.mark.parametrize("backend", [TORCH, ONNX_FP32, ONNX_INT8])
-def test_a_text_scores_the_same_alone_and_in_any_batch(version: Path, backend: str) -> None:
+@pytest.mark.parametrize(("backend", "threads"), [(TORCH, 1), (ONNX_FP32, 1), (ONNX_INT8, 1), (ONNX_INT8, 2)])
+def test_a_text_scores_the_same_alone_and_in_any_batch(version: Path, backend: str, threads: int) -> None:
     """int8's activation scales are per tensor, so it scores one window per call: batched, a window's scores
-    would move with its batch mates (by up to 0.11). Checked to 1e-6 on raw logits, as well as on responses."""
-    predictor = Predictor.load(version, backend=backend, threads=1)
+    would move with its batch mates (by up to 0.11). Checked to 1e-6 on raw logits, as well as on responses.
+    With 2 threads, int8 runs a batch's windows side by side on a one-thread session and a lone window on the
+    two-thread one: both must give the scores a window gets alone."""
+    predictor = Predictor.load(version, backend=backend, threads=threads)
     alone = [predictor.classify([text])[0] for text in TEXTS]
     together = predictor.classify(TEXTS)
     reordered = predictor.classify(TEXTS[::-1])[::-1]
