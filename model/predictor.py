@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -68,6 +69,14 @@ class Predictor:
 
         net = load_onnx_net(path, backend, threads)
         return cls(load_artifact(path, weights=False), version=path.name, net=net, backend=backend)
+
+    def sibling(self) -> Predictor:
+        """The same network and calibration with a tokenizer of its own, for another thread: a fast tokenizer
+        must not serve two threads at once, while an ONNX Runtime session or a torch module in eval mode may."""
+        twin = copy.copy(self)
+        twin.artifact = dataclasses.replace(self.artifact, tokenizer=copy.deepcopy(self.artifact.tokenizer))
+        twin._doc_tokenizer = None
+        return twin
 
     def classify(
         self,

@@ -64,7 +64,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.retrainer = Retrainer(app)
     await asyncio.to_thread(app.state.retrainer.recover)  # a job a dead server left running is marked failed
     batcher = Batcher(
-        app.state.holder, settings.batch_max_size, settings.batch_max_wait_ms, app.state.metrics.observe_batch
+        app.state.holder,
+        settings.batch_max_size,
+        settings.batch_max_wait_ms,
+        app.state.metrics.observe_batch,
+        lanes=settings.inference_lanes,
     )
     app.state.metrics.watch_queue(lambda: batcher.pending)
     app.state.batcher = batcher

@@ -48,11 +48,17 @@ class _Job:
 
 
 _STOP = None
+_Outcome = tuple[_Job, list[TextPrediction] | None, BaseException | None]  # a job's answer, or why it has none
 
 
 class Batcher:
     """Gathers jobs for up to `max_wait_ms` after the first arrives, or until `max_size` texts are waiting. With
-    no wait (the default) a batch is the first job and whatever queued behind it while the previous batch ran."""
+    no wait (the default) a batch is the first job and whatever queued behind it while the previous batch ran.
+
+    `lanes` > 1 adds helper threads, each with its own sibling of the served predictor (its own tokenizer, the same
+    network). A helper takes queued work only while the first lane is busy, so a lone request always goes the
+    first lane's way (its latency is that of one lane), and under load one lane builds its documents while the
+    other's windows are in the model: on 2 cores with int8 that took 32 clients from 0.84x to 0.99x of offline."""
 
     def __init__(
         self,
@@ -60,22 +66,37 @@ class Batcher:
         max_size: int = 32,
         max_wait_ms: float = 0.0,
         on_batch: Callable[[int, float], None] | None = None,
+        lanes: int = 1,
     ) -> None:
         self.holder = holder
         self.max_size = max_size
         self.max_wait = max_wait_ms / 1000.0
         self.on_batch = on_batch or (lambda size, seconds: None)
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._run, name="framelens-inference", daemon=True)
+        self._threads = [threading.Thread(target=self._run, name="framelens-inference", daemon=True)]
+        self._threads += [
+            threading.Thread(target=self._help, args=(lane,), name=f"framelens-inference-{lane}", daemon=True)
+            for lane in range(1, lanes)
+        ]
+        self._siblings: dict[int, tuple[Any, Any]] = {}  # helper lane -> (the served predictor, its sibling)
+        self._queued = threading.Event()  # set by every new job: helpers look at the queue
+        self._first_busy = False
+        self._closing = False
 
     def start(self) -> None:
-        self._thread.start()
+        for thread in self._threads:
+            thread.start()
 
     def stop(self, timeout: float = 30.0) -> None:
-        """Finish what is queued, then end the worker."""
-        if self._thread.is_alive():
+        """Finish what is queued, then end the workers."""
+        if self._threads[0].is_alive():
             self._queue.put(_STOP)
-            self._thread.join(timeout)
+        self._closing = True
+        self._queued.set()
+        deadline = time.monotonic() + timeout
+        for thread in self._threads:
+            if thread.is_alive():
+                thread.join(max(0.0, deadline - time.monotonic()))
 
     @property
     def pending(self) -> int:
@@ -88,6 +109,8 @@ class Batcher:
         future: asyncio.Future[list[TextPrediction]] = loop.create_future()
         job = _Job(texts, options, future, loop)
         self._queue.put(job)
+        if len(self._threads) > 1:
+            self._queued.set()
         try:
             return await future
         except asyncio.CancelledError:  # the request was cancelled (its client gone, a timeout, a shutdown)
@@ -95,16 +118,60 @@ class Batcher:
             raise
 
     def _run(self) -> None:
+        """The first lane: every batch starts here unless it is busy."""
         carry: _Job | None = None
         stopping = False
         while not stopping:
             jobs, carry, stopping = self._collect(carry)
+            self._first_busy = True
+            self._safely(jobs, 0)  # clears _first_busy before it answers
+
+    def _help(self, lane: int) -> None:
+        """A helper lane: queued work while the first lane is busy; a request that did not fit its batch is
+        carried to its next one, so nothing it took is put back out of order."""
+        carry: _Job | None = None
+        while not self._closing or carry is not None:
+            if carry is None:
+                self._queued.wait()
+                self._queued.clear()
+            while carry is not None or (self._first_busy and not self._closing):
+                jobs, carry = self._ready(carry)
+                if not jobs:
+                    break
+                self._safely(jobs, lane)
+
+    def _ready(self, carry: _Job | None) -> tuple[list[_Job], _Job | None]:
+        """What is queued now, up to `max_size` texts, without waiting (the stop mark goes back for the first lane)."""
+        jobs = [carry] if carry is not None and not carry.dropped else []
+        size = sum(len(job.texts) for job in jobs)
+        while size < self.max_size:
             try:
-                self._process(jobs)
-            except Exception as exc:  # the worker must outlive any one batch
-                log.exception("inference batch failed")
-                for job in jobs:
-                    _settle(job, error=exc)
+                job = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if job is None:
+                self._queue.put(_STOP)
+                break
+            if job.dropped:
+                continue
+            if size + len(job.texts) > self.max_size:
+                return jobs, job
+            jobs.append(job)
+            size += len(job.texts)
+        return jobs, None
+
+    def _safely(self, jobs: list[_Job], lane: int) -> None:
+        """Score, then answer. The first lane is marked free before its answers go out: a client's next request
+        can only come after its answer, so a lone client's requests never find the first lane busy."""
+        try:
+            outcomes = self._process(jobs, lane)
+        except Exception as exc:  # the worker must outlive any one batch
+            log.exception("inference batch failed")
+            outcomes = [(job, None, exc) for job in jobs]
+        if lane == 0:
+            self._first_busy = False
+        for job, result, error in outcomes:
+            _settle(job, result, error)
 
     def _collect(self, carry: _Job | None) -> tuple[list[_Job], _Job | None, bool]:
         first = carry if carry is not None and not carry.dropped else self._next_live()
@@ -135,15 +202,25 @@ class Batcher:
             if job is None or not job.dropped:
                 return job
 
-    def _process(self, jobs: list[_Job]) -> None:
+    def _predictor(self, lane: int) -> Any:
+        """The served predictor, taken once per batch (a swap mid-batch does not touch this batch); lanes after
+        the first use a sibling of it, made again when the served one changes."""
+        served = self.holder.current()
+        if served is None or lane == 0:
+            return served
+        known = self._siblings.get(lane)
+        if known is None or known[0] is not served:
+            known = self._siblings[lane] = (served, served.sibling())
+        return known[1]
+
+    def _process(self, jobs: list[_Job], lane: int = 0) -> list[_Outcome]:
         jobs = [job for job in jobs if not job.dropped]  # cancelled while the batch was gathered
         if not jobs:
-            return
-        predictor = self.holder.current()  # taken once: a swap mid-batch does not touch this batch
+            return []
+        predictor = self._predictor(lane)
         if predictor is None:
-            for job in jobs:
-                _settle(job, error=ModelNotReady(self.holder.problem or "the model is loading"))
-            return
+            return [(job, None, ModelNotReady(self.holder.problem or "the model is loading")) for job in jobs]
+        outcomes: list[_Outcome] = []
         groups: dict[Options, list[_Job]] = {}
         for job in jobs:
             groups.setdefault(job.options, []).append(job)
@@ -154,26 +231,25 @@ class Batcher:
                 results = predictor.classify(texts, **options.kwargs())
             except Exception as exc:
                 if len(group) == 1:
-                    _settle(group[0], error=exc)
+                    outcomes.append((group[0], None, exc))
                 else:  # run each alone so that an error reaches only the request that caused it
-                    for job in group:
-                        self._process_one(job, predictor)
+                    outcomes += [self._process_one(job, predictor) for job in group]
                 continue
             self.on_batch(len(texts), time.perf_counter() - began)
             offset = 0
             for job in group:
-                _settle(job, result=results[offset : offset + len(job.texts)])
+                outcomes.append((job, results[offset : offset + len(job.texts)], None))
                 offset += len(job.texts)
+        return outcomes
 
-    def _process_one(self, job: _Job, predictor: Any) -> None:
+    def _process_one(self, job: _Job, predictor: Any) -> _Outcome:
         began = time.perf_counter()
         try:
             result = predictor.classify(job.texts, **job.options.kwargs())
         except Exception as exc:
-            _settle(job, error=exc)
-            return
+            return job, None, exc
         self.on_batch(len(job.texts), time.perf_counter() - began)
-        _settle(job, result=result)
+        return job, result, None
 
 
 def _settle(job: _Job, result: list[TextPrediction] | None = None, error: BaseException | None = None) -> None:

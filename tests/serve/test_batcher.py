@@ -180,3 +180,60 @@ def test_with_no_wait_requests_that_queue_behind_a_busy_batch_share_the_next_cal
         batcher.stop()
     assert [keys(r[0]) for r in results] == [["first|default"], *[[f"q{i}|default"] for i in range(5)]]
     assert [texts for texts, _ in busy.calls] == [["first"], ["q0", "q1", "q2", "q3", "q4"]]
+
+
+class TwinnedPredictor(FakePredictor):
+    """A FakePredictor whose siblings (the helper lanes' copies) answer ungated, under the version "<v>-sibling"."""
+
+    def __init__(self, version: str = "fake-1", gate: threading.Event | None = None) -> None:
+        super().__init__(version, gate)
+        self.siblings: list[FakePredictor] = []
+
+    def sibling(self) -> FakePredictor:
+        twin = FakePredictor(f"{self.version}-sibling")
+        self.siblings.append(twin)
+        return twin
+
+
+def test_a_helper_lane_scores_while_the_first_lane_is_busy() -> None:
+    gate = threading.Event()
+    first = TwinnedPredictor("old", gate)
+    holder = ModelHolder(first)
+    batcher = Batcher(holder, max_size=32, lanes=2)
+    batcher.start()
+
+    async def main() -> tuple[list[TextPrediction], list[TextPrediction], list[TextPrediction]]:
+        blocked = asyncio.ensure_future(batcher.classify(["held"], Options()))
+        while not first.entered.is_set():
+            await asyncio.sleep(0.001)
+        helped = await asyncio.wait_for(batcher.classify(["beside"], Options()), 5)
+        assert not blocked.done(), "the first lane is still held at its gate"
+        holder.swap(TwinnedPredictor("new", threading.Event()))  # its own gate, never opened
+        after_swap = await asyncio.wait_for(batcher.classify(["after swap"], Options()), 5)
+        gate.set()
+        return await blocked, helped, after_swap
+
+    try:
+        held, helped, after_swap = asyncio.run(main())
+    finally:
+        gate.set()
+        holder.current().gate.set()  # type: ignore[union-attr]
+        batcher.stop()
+    assert held[0].model_version == "old"
+    assert helped[0].model_version == "old-sibling", "the helper scored it on its own copy"
+    assert after_swap[0].model_version == "new-sibling", "a swap reaches the helper lane too"
+
+
+def test_lone_requests_go_the_first_lanes_way() -> None:
+    predictor = TwinnedPredictor()
+    batcher = Batcher(ModelHolder(predictor), max_size=32, lanes=2)
+    batcher.start()
+
+    async def main() -> list[str]:
+        return [(await batcher.classify([f"t{i}"], Options()))[0].model_version for i in range(20)]
+
+    try:
+        versions = asyncio.run(main())
+    finally:
+        batcher.stop()
+    assert versions == ["fake-1"] * 20 and not predictor.siblings, "no helper took work from a free first lane"
