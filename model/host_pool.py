@@ -17,11 +17,11 @@ buffers, and a worker that dies or a network that raises ends the call with an e
 from __future__ import annotations
 
 import multiprocessing as mp
+import selectors
 import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -130,17 +130,23 @@ class HostPool:
         self._server.start()
 
     def _serve(self) -> None:
-        """Run the network for every worker's requests, one batch at a time, until closed."""
-        while not self._stop.is_set():
-            for connection in wait(self._connections, timeout=_POLL_S):
-                self._answer(connection)
+        """Run the network for every worker's requests, one batch at a time, until closed. One selector for the
+        whole run: `multiprocessing.connection.wait` builds a new one per call, which on a fast CPU was most of
+        this thread's time per batch."""
+        with selectors.DefaultSelector() as selector:
+            for connection in self._connections:
+                selector.register(connection, selectors.EVENT_READ)
+            while not self._stop.is_set():
+                for key, _ in selector.select(timeout=_POLL_S):
+                    if not self._answer(key.fileobj):
+                        selector.unregister(key.fileobj)
 
-    def _answer(self, connection: Any) -> None:
+    def _answer(self, connection: Any) -> bool:
+        """Answer one request; False when that worker's pipe is gone (the pool reports the worker)."""
         try:
             head, arrays, wants_tokens = connection.recv()
-        except (EOFError, OSError):  # that worker is gone; the pool reports it
-            self._connections.remove(connection)
-            return
+        except (EOFError, OSError):
+            return False
         try:
             with torch.inference_mode():
                 out = getattr(self.net, head)({k: torch.from_numpy(v) for k, v in arrays.items()})
@@ -152,7 +158,8 @@ class HostPool:
         try:
             connection.send(reply)
         except (BrokenPipeError, OSError):
-            self._connections.remove(connection)
+            return False
+        return True
 
     def map(self, task: Callable[[Any, P], R], parts: Iterable[P]) -> list[R]:
         """`task(worker_predictor, part)` for each part, on the workers; results in the parts' order."""

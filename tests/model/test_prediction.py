@@ -1,8 +1,9 @@
-"""The JSON form of a prediction: written out by hand for speed, so it must stay what `dataclasses.asdict` gives."""
+"""The JSON and pickled forms of a prediction: written out by hand for speed, so they must keep every field."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+import pickle
+from dataclasses import asdict, fields
 
 import orjson
 
@@ -45,3 +46,13 @@ def test_to_dict_copies_so_callers_cannot_change_the_prediction() -> None:
     data["frames"][0]["evidence"].clear()
     assert prediction.stance["Ukraine"].scores["favor"] == 0.7
     assert len(prediction.frames[0].evidence) == 2
+
+
+def test_a_pickled_prediction_comes_back_whole() -> None:
+    # Host workers send predictions to the main process pickled; __reduce__ lists the fields by hand.
+    prediction = _prediction()
+    back = pickle.loads(pickle.dumps(prediction, protocol=5))
+    assert back == prediction and asdict(back) == asdict(prediction)
+    for cls, obj in ((TextPrediction, back), (FrameResult, back.frames[0]), (StanceResult, back.stance["NATO"])):
+        assert len(obj.__reduce__()[1]) == len(fields(cls)), f"{cls.__name__}.__reduce__ misses a field"
+    assert back.stance["NATO"].seen_in_training is False
