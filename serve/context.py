@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
 import re
-import uuid
+import secrets
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -14,6 +15,10 @@ _SCOPE_KEY = "framelens.request_id"
 _SANE = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# A made-up id is this process's random prefix and a counter: unique like a uuid4 and without its urandom call and
+# object per request (uuid4 was 16% of the event loop's time at 32 clients on 2 cores).
+_PREFIX = secrets.token_hex(8)
+_COUNTER = itertools.count(1)
 
 
 def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
@@ -23,7 +28,7 @@ def request_id_from(headers: list[tuple[bytes, bytes]]) -> str:
             text = value.decode("latin-1")
             if _SANE.fullmatch(text):
                 return text
-    return uuid.uuid4().hex
+    return f"{_PREFIX}{next(_COUNTER):016x}"
 
 
 def remember(scope: MutableMapping[str, Any], request_id: str) -> None:
