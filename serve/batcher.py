@@ -154,8 +154,8 @@ class Batcher:
                 break
             if job.dropped:
                 continue
-            if size + len(job.texts) > self.max_size:
-                return jobs, job
+            if jobs and size + len(job.texts) > self.max_size:
+                return jobs, job  # starts this lane's next batch; a request is never split
             jobs.append(job)
             size += len(job.texts)
         return jobs, None
