@@ -15,7 +15,7 @@ from framelens.serve.batcher import Batcher
 from framelens.serve.errors import install_error_handlers
 from framelens.serve.metrics import Metrics
 from framelens.serve.middleware import RequestContextMiddleware
-from framelens.serve.model_holder import ModelHolder
+from framelens.serve.model_holder import ModelHolder, follow_active
 from framelens.serve.predictors import PredictorFactory
 from framelens.serve.retraining import Retrainer
 from framelens.serve.routers import (
@@ -75,10 +75,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     batcher.start()
     # Loading runs beside serving, so /healthz answers and /readyz says 503 until the model is in.
     loading = asyncio.create_task(_load_model(app))
+    background = [loading]
+    if settings.version is None and settings.follow_active_s > 0:  # a pinned version stays put
+        follower = follow_active(
+            app.state.registry, app.state.holder, app.state.metrics, app.state.activation_lock, settings.follow_active_s
+        )
+        background.append(asyncio.create_task(follower))
     try:
         yield
     finally:
-        loading.cancel()
+        for task in background:
+            task.cancel()
         await app.state.retrainer.close()
         await asyncio.to_thread(batcher.stop)
 

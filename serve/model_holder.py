@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from pathlib import Path
 
@@ -10,6 +11,8 @@ from framelens.model.predictor import Predictor
 from framelens.serve.metrics import Metrics
 from framelens.serve.predictors import PredictorFactory
 from framelens.training.registry import Registry
+
+log = logging.getLogger("framelens.model")
 
 
 class ModelHolder:
@@ -58,3 +61,36 @@ async def activate_version(
         previous = holder.swap(predictor)
         metrics.set_version(predictor.version)
     return predictor, previous
+
+
+async def follow_active(
+    registry: Registry, holder: ModelHolder, metrics: Metrics, lock: asyncio.Lock, interval_s: float
+) -> None:
+    """Serve whatever the registry's active pointer names, as other processes move it: another server worker's
+    activation or rollback, a retrain's promotion, `framelens models activate`. Checked every `interval_s`; a version
+    that fails to load is logged once and skipped until the pointer moves again (the served model stays)."""
+    failed: str | None = None
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            active = await asyncio.to_thread(registry.active)
+        except Exception as exc:  # a pointer being rewritten, a disk hiccup: look again next time
+            log.warning("could not read the active pointer: %s", exc)
+            continue
+        if active is None or active == holder.version or active == failed or lock.locked():
+            continue
+        async with lock:
+            if holder.version == active:  # an activation through this process got there first
+                continue
+            try:
+                predictor = await asyncio.to_thread(holder.load, registry.path(active))
+            except Exception as exc:
+                log.error(
+                    "the registry now names %s, which did not load (still serving %s): %s", active, holder.version, exc
+                )
+                failed = active
+                continue
+            holder.swap(predictor)
+            metrics.set_version(predictor.version)
+            failed = None
+            log.info("serving %s, which the registry's active pointer now names", predictor.version)

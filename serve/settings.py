@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     # client is just reusing (that race shows up as a client-side read error under load).
     keep_alive_s: Annotated[int, Field(ge=1)] = 30
     version: str | None = None  # serve this version instead of the active one
+    # How often a server looks at the registry's active pointer and follows it when another process moved it
+    # (another worker's activation, a promotion, `framelens models activate`); 0: only its own activations.
+    follow_active_s: Annotated[float, Field(ge=0)] = 2.0
     # API keys for write routes, as SHA-256 hex digests (comma-separated); see `framelens hash-key`.
     api_key_hashes: str = ""
     require_key_for_reads: bool = False

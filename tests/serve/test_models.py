@@ -123,3 +123,29 @@ def test_a_pinned_version_is_served_instead_of_the_active_one(home: Path, first_
     with serving(make_settings(home, version=SECOND)) as client:
         assert client.get("/readyz").json()["model_version"] == SECOND
         assert client.get("/v1/models").json()["active"] == first_version
+
+
+def _served(client: TestClient, wanted: str, seconds: float = 10.0) -> str:
+    deadline = time.monotonic() + seconds
+    while (served := client.get("/v1/models").json()["served"]) != wanted and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return str(served)
+
+
+def test_a_server_follows_the_pointer_another_process_moved(home: Path, first_version: str) -> None:
+    # Another server worker's activation, a promotion or `framelens activate` moves active.json under this process.
+    with serving(make_settings(home, follow_active_s=0.05)) as client:
+        Registry(home).activate(SECOND)
+        assert _served(client, SECOND) == SECOND
+        assert client.post("/v1/classify", json={"text": PASSAGE}).json()["model_version"] == SECOND
+        Registry(home).activate(first_version)  # a rollback elsewhere reaches it too
+        assert _served(client, first_version) == first_version
+
+
+def test_a_pinned_version_or_no_following_stays_put(home: Path, first_version: str) -> None:
+    pinned_settings = make_settings(home, version=first_version, follow_active_s=0.05)
+    with serving(pinned_settings) as pinned, serving(make_settings(home, follow_active_s=0)) as unfollowing:
+        Registry(home).activate(SECOND)
+        time.sleep(0.5)
+        assert pinned.get("/v1/models").json()["served"] == first_version
+        assert unfollowing.get("/v1/models").json()["served"] == first_version
