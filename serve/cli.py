@@ -196,7 +196,7 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     why = "--force" if registry.active() else f"no active model in {settings.home}"
     files = ", ".join(str(f) for f in settings.seed_data)
     print(f"{why}: training the default model from {files}", flush=True)
-    print("once: about 20-25 minutes on 2 CPU cores (a minute or two on a GPU); progress and ETA below", flush=True)
+    print("once: 6-25 minutes on 2 CPU cores (a minute or two on a GPU); progress and ETA below", flush=True)
     began = time.monotonic()
     recipe = settings.default_recipe
     base = TrainingConfig.load(recipe) if recipe is not None and recipe.is_file() else TrainingConfig()
