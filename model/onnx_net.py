@@ -73,11 +73,12 @@ class OnnxNet:
             return HeadOutput(torch.from_numpy(logits), torch.from_numpy(token_logits))
         lengths = feed["attention_mask"].sum(axis=1).tolist()  # padding is on the right
         alone = [{n: v[row : row + 1, :length] for n, v in feed.items()} for row, length in enumerate(lengths)]
+        wanted = list(names)
         if self._pool is not None:
             session = self._single_thread
-            outputs = list(self._pool.map(lambda one: session.run(list(names), one), alone))
+            outputs = list(self._pool.map(lambda one: session.run(wanted, one), alone))
         else:
-            outputs = [self.session.run(list(names), one) for one in alone]
+            outputs = [self.session.run(wanted, one) for one in alone]
         pooled = np.concatenate([logits for logits, _ in outputs])
         per_token = np.zeros((rows, tokens, outputs[0][1].shape[-1]), dtype=outputs[0][1].dtype)
         for row, (length, (_, token_logits)) in enumerate(zip(lengths, outputs, strict=True)):
