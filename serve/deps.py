@@ -1,11 +1,12 @@
 """Dependencies of the routes, as `Annotated` aliases: settings, the served predictor, batcher, registry, keys.
 
 All are `async def`: they only read app state, and FastAPI runs a plain `def` dependency on a worker thread, a
-thread hop each (five per classify request)."""
+thread hop each. The hot route, /v1/classify, takes one (`ScoringDep`) in place of four."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Header, Request, Security
@@ -89,3 +90,32 @@ async def require_read_key(
 
 WriteAccess = Depends(require_write_key)
 ReadAccess = Depends(require_read_key)
+
+
+@dataclass(frozen=True, slots=True)
+class Scoring:
+    """What a scoring route reads from app state, with the read-key check done."""
+
+    settings: Settings
+    predictor: Predictor
+    batcher: Batcher
+
+
+async def get_scoring(request: Request) -> Scoring:
+    """`ReadAccess`, `SettingsDep`, `PredictorDep` and `BatcherDep` as one dependency: /v1/classify is the hot
+    route, and each dependency FastAPI solves is work on the event loop per request (at 32 clients on 2 cores the
+    loop's dependency solving was ~19% of its Python). The key headers stay out of the OpenAPI schema, as in
+    `require_read_key`."""
+    state = request.app.state
+    settings: Settings = state.settings
+    if settings.require_key_for_reads:
+        headers = request.headers
+        check_key(settings, key_from_headers(headers.get("authorization"), headers.get("x-api-key")))
+    holder: ModelHolder = state.holder
+    predictor = holder.current()
+    if predictor is None:
+        raise ModelNotReady(holder.problem or "the model is loading")
+    return Scoring(settings, predictor, state.batcher)
+
+
+ScoringDep = Annotated[Scoring, Depends(get_scoring)]

@@ -8,7 +8,7 @@ from fastapi.responses import Response
 
 from framelens.model.predictor import Predictor
 from framelens.serve.batcher import Options
-from framelens.serve.deps import BatcherDep, PredictorDep, ReadAccess, SettingsDep
+from framelens.serve.deps import ScoringDep
 from framelens.serve.errors import ApiError
 from framelens.serve.schemas import ClassifyRequest, ClassifyResponse, errors
 from framelens.serve.settings import Settings
@@ -19,17 +19,14 @@ router = APIRouter(tags=["classify"])
 @router.post(
     "/v1/classify",
     response_model=ClassifyResponse,
-    dependencies=[ReadAccess],
     responses=errors(400, 401, 403, 413, 415, 422, 503),
     summary="Label passages with frames and stance, with evidence sentences",
 )
-async def classify(
-    body: ClassifyRequest, settings: SettingsDep, predictor: PredictorDep, batcher: BatcherDep
-) -> Response:
+async def classify(body: ClassifyRequest, scoring: ScoringDep) -> Response:
     texts = body.all_texts
-    _check_texts(texts, settings, single=body.text is not None)
-    options = _options(body, settings, predictor)
-    results = await batcher.classify(texts, options)
+    _check_texts(texts, scoring.settings, single=body.text is not None)
+    options = _options(body, scoring.settings, scoring.predictor)
+    results = await scoring.batcher.classify(texts, options)
     # With evidence off the core still fills frame evidence from placeholder scores; the API promises none.
     payload = {"model_version": results[0].model_version, "results": [r.to_dict(body.evidence) for r in results]}
     return Response(orjson.dumps(payload), media_type="application/json")

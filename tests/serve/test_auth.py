@@ -42,6 +42,8 @@ def test_reads_can_be_keyed_by_a_setting(trained_home: Path) -> None:
         assert client.get("/v1/scheme", headers=auth("wrong")).status_code == 403
         assert client.get("/v1/models", headers={"X-API-Key": API_KEY}).status_code == 200
         assert client.post("/v1/classify", json={"text": PASSAGE}, headers=auth()).status_code == 200
+        assert client.post("/v1/classify", json={"text": PASSAGE}, headers={"X-API-Key": API_KEY}).status_code == 200
+        assert client.post("/v1/classify", json={"text": PASSAGE}, headers=auth("wrong")).status_code == 403
         assert client.get("/metrics").status_code == 401
         assert client.get("/healthz").status_code == 200 and client.get("/readyz").status_code == 200
 
