@@ -9,7 +9,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from framelens.serve.context import RequestIdFilter
+from framelens.serve.logs import SecondCachedFormatter, log_config
 from tests.serve.conftest import PASSAGE
+
+FORMAT = log_config()["formatters"]["plain"]["fmt"]
 
 
 def value(metrics: str, name: str) -> float:
@@ -48,3 +51,14 @@ def test_each_request_logs_a_line_with_its_request_id(client: TestClient, caplog
 def test_the_log_filter_stamps_records_outside_requests() -> None:
     record = logging.LogRecord("framelens.x", logging.INFO, __file__, 1, "hello", None, None)
     assert RequestIdFilter().filter(record) and record.request_id == "-"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    "created", [1_764_000_000.0, 1_764_000_000.25, 1_764_000_000.999, 1_764_000_001.5, 1_764_003_601.0]
+)
+def test_the_log_formatter_prints_the_time_logging_would(created: float) -> None:
+    cached, plain = SecondCachedFormatter(FORMAT), logging.Formatter(FORMAT)
+    for when in (created - 1.0, created, created + 0.4, created):  # a second cached before, then this one's
+        record = logging.LogRecord("framelens.http", logging.INFO, __file__, 1, "POST /v1/classify 200", None, None)
+        record.created, record.msecs, record.request_id = when, (when - int(when)) * 1000, "r-1"
+        assert cached.format(record) == plain.format(record)
