@@ -309,6 +309,13 @@ def stance_targets_for(config: TrainingConfig, scheme: Scheme, examples: list[Ex
     return fixed, config.stance_mode == "hybrid"
 
 
+def _opens_targets(config: TrainingConfig, spec: NetworkSpec) -> bool:
+    """Whether a heads-only version, continued with stance_mode 'hybrid', gains the paired path: its heads go on
+    as they were and the (target, text) head it always carried, untrained until now, learns any other target. That
+    is the default model's second stage (seeds/ukraine-war/hybrid-recipe.json), distilled from the first."""
+    return config.stance_mode == "hybrid" and bool(spec.stance_targets)  # a paired model answers any target already
+
+
 def _check_targets(spec: NetworkSpec, examples: list[Example]) -> None:
     if not spec.stance_targets or spec.open_targets:
         return
@@ -350,7 +357,11 @@ def fine_tune(
     labelled = sorted({t for ex in train for t in ex.stance})
     if start is not None:
         net, tokenizer, spec = start.net, start.tokenizer, start.spec
-        spec = dataclasses.replace(spec, trained_targets=tuple(sorted({*spec.trained_targets, *labelled})))
+        spec = dataclasses.replace(
+            spec,
+            trained_targets=tuple(sorted({*spec.trained_targets, *labelled})),
+            open_targets=spec.open_targets or _opens_targets(config, spec),
+        )
     else:
         assert encoder_dir is not None
         fixed, open_targets = stance_targets_for(config, scheme, train + dev)

@@ -223,3 +223,27 @@ def test_a_batch_split_into_passes_gives_the_gradients_of_one_pass(
     assert len(grads[0]) == len(grads[1]) > 0
     for one, split in zip(grads[0], grads[1], strict=True):
         torch.testing.assert_close(split, one, rtol=1e-4, atol=1e-6)
+
+
+def test_a_heads_version_continued_in_hybrid_mode_answers_other_targets(
+    tiny_encoder: Path, tiny_data: Path, tmp_path: Path
+) -> None:
+    registry = Registry(tmp_path / "models")
+    first = train_version([tiny_data], TINY_SCHEME, tiny_config(tiny_encoder, epochs=3), registry, progress=False)
+    rows = tiny_rows(24)
+    for k in range(0, 24, 2):  # a target the first version never saw
+        rows[k]["stance"] = {**rows[k]["stance"], "the grain deal": ("favor", "against")[k % 4 // 2]}
+    grain = write_jsonl(tmp_path / "grain.jsonl", rows)
+    hybrid = tiny_config(tiny_encoder, epochs=2, init_from="active", stance_mode="hybrid", distill_weight=1.0)
+    second = train_version([grain], TINY_SCHEME, hybrid, registry, progress=False)
+    before, after = Predictor.load(first.path), Predictor.load(second.path)
+    assert after.artifact.spec.stance_targets == before.artifact.spec.stance_targets == ("Ukraine", "Russia")
+    assert after.artifact.spec.open_targets and not before.artifact.spec.open_targets
+    (answer,) = after.classify([rows[0]["text"]], targets=["Ukraine", "the grain deal", "NATO"])
+    assert set(answer.stance) == {"Ukraine", "the grain deal", "NATO"}
+    assert [answer.stance[t].seen_in_training for t in ("Ukraine", "the grain deal", "NATO")] == [True, True, False]
+    with pytest.raises(FramelensError, match="NATO"):
+        before.classify([rows[0]["text"]], targets=["NATO"])
+    heads_only = tiny_config(tiny_encoder, epochs=1, init_from=first.version, stance_mode="heads")
+    with pytest.raises(FramelensError, match="stance_mode 'hybrid'"):
+        train_version([grain], TINY_SCHEME, heads_only, registry, progress=False)
