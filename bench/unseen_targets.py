@@ -5,12 +5,18 @@ targets that never appear as labels in training), for trained hybrid versions, m
 
 Each version is asked about each test passage's own targets (torch backend). TF-IDF + logistic regression is fitted
 on the train split of the same files (the target's words as features of their own, as the training baseline does).
-Also prints each version's Ukraine and Russia stance macro-F1 on the seeds' own test split, where a hybrid model
-must stay close to the heads-only default. Train the versions with, for example:
+Also prints each version's Ukraine and Russia stance macro-F1 and frames macro-F1 on the seeds' own test split and
+on the default model's whole test split (seeds, coverage, real), where a hybrid model must stay close to the
+heads-only default; `--beside v…,v…` prints heads-only versions (seeds 13, 14, 15, say) under the same figures.
+
+The default model is hybrid in two stages (what `framelens bootstrap` runs): heads-only on the seeds, then the
+second stage on the targets corpus, from that version and distilled from it. By hand, per seed:
 
     framelens train seeds/ukraine-war/passages.jsonl seeds/ukraine-war/coverage/passages.jsonl \\
-      seeds/ukraine-war/real/paragraphs.jsonl seeds/ukraine-war/targets/passages.jsonl --scheme ukraine-war \\
-      --config seeds/ukraine-war/recipe.json --seed 13 --no-activate
+      seeds/ukraine-war/real/paragraphs.jsonl --scheme ukraine-war --config seeds/ukraine-war/recipe.json \\
+      --seed 14 --no-activate
+    framelens train seeds/ukraine-war/targets/passages.jsonl --scheme ukraine-war \\
+      --config seeds/ukraine-war/hybrid-recipe.json --init-from v…(the first) --seed 14 --no-activate
 """
 
 from __future__ import annotations
@@ -64,44 +70,77 @@ def tfidf_unseen(pairs: list[tuple[str, str, str]]) -> float:
     return macro_f1([g for _, _, g in pairs], list(clf.predict(vectorizer.transform(texts))))
 
 
-def version_figures(version_dir: Path, pairs: list[tuple[str, str, str]], seeds_test: list[dict]) -> dict[str, float]:
+def stance_and_frames(predictor: object, rows: list[dict]) -> dict[str, float]:
+    """Ukraine and Russia stance macro-F1 and frames macro-F1 of `predictor` on `rows`."""
+    from sklearn.metrics import f1_score
+
+    results = predictor.classify([r["text"] for r in rows], targets=["Ukraine", "Russia"], evidence=False)  # type: ignore[attr-defined]
+    figures = {}
+    for target in ("Ukraine", "Russia"):
+        labelled = [(p, r) for p, r in zip(results, rows, strict=True) if target in r.get("stance", {})]
+        figures[target] = macro_f1(
+            [r["stance"][target] for _, r in labelled], [p.stance[target].label for p, _ in labelled]
+        )
+    frames = [f.label for f in results[0].frames]
+    gold = [[f in r["frames"] for f in frames] for r in rows]
+    guess = [[f in p.predicted_frames for f in frames] for p in results]
+    figures["frames"] = float(f1_score(gold, guess, average="macro", zero_division=0))
+    return figures
+
+
+def version_figures(
+    version_dir: Path, pairs: list[tuple[str, str, str]], tests: dict[str, list[dict]]
+) -> dict[str, float]:
+    """Unseen-target macro-F1 (NaN for a heads-only version, which answers its own targets only), then stance and
+    frames on each test set."""
     from framelens.model.predictor import Predictor
 
     predictor = Predictor.load(version_dir, threads=2)
-    predicted = [
-        predictor.classify([text], targets=[target], evidence=False)[0].stance[target].label
-        for text, target, _ in pairs
-    ]
-    figures = {"unseen": macro_f1([g for _, _, g in pairs], predicted)}
-    results = predictor.classify([r["text"] for r in seeds_test], targets=["Ukraine", "Russia"], evidence=False)
-    for target in ("Ukraine", "Russia"):
-        labelled = [(p, r) for p, r in zip(results, seeds_test, strict=True) if target in r.get("stance", {})]
-        gold = [r["stance"][target] for _, r in labelled]
-        guess = [p.stance[target].label for p, _ in labelled]
-        figures[target] = macro_f1(gold, guess)
+    figures = {"unseen": float("nan")}
+    if predictor.artifact.spec.paired_stance:
+        predicted = [
+            predictor.classify([text], targets=[target], evidence=False)[0].stance[target].label
+            for text, target, _ in pairs
+        ]
+        figures["unseen"] = macro_f1([g for _, _, g in pairs], predicted)
+    for name, rows in tests.items():
+        figures.update({f"{name} {k}": v for k, v in stance_and_frames(predictor, rows).items()})
     return figures
 
 
 def mean_sd(values: list[float]) -> str:
+    values = [v for v in values if v == v]  # NaN: not measured
+    if not values:
+        return "-"
     sd = statistics.stdev(values) if len(values) > 1 else 0.0
     return f"{statistics.mean(values):.3f} ± {sd:.3f}"
+
+
+def table(rows: dict[str, dict[str, float]], keys: list[str]) -> None:
+    print(f"{'version':26s} " + " ".join(f"{k:>17s}" for k in keys))
+    for version, f in rows.items():
+        print(f"{version:26s} " + " ".join(f"{f[k]:17.3f}" for k in keys))
+    print(f"{'mean ± sd':26s} " + " ".join(f"{mean_sd([f[k] for f in rows.values()]):>17s}" for k in keys))
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--home", type=Path, default=Path("models"))
     parser.add_argument("--versions", required=True, help="comma-separated hybrid versions in --home")
+    parser.add_argument("--beside", default="", help="comma-separated heads-only versions to compare with")
     args = parser.parse_args()
     pairs = unseen_pairs(test_rows(SEEDS / "targets" / "passages.jsonl"))
-    seeds_test = test_rows(SEEDS / "passages.jsonl")
-    rows = {v: version_figures(args.home / "versions" / v, pairs, seeds_test) for v in args.versions.split(",")}
-    print(f"{len(pairs)} unseen-target pairs; {len(seeds_test)} seeds' test passages")
-    print(f"{'version':28s} {'unseen macro-F1':>16s} {'Ukraine (seeds)':>16s} {'Russia (seeds)':>15s}")
-    for version, f in rows.items():
-        print(f"{version:28s} {f['unseen']:16.3f} {f['Ukraine']:16.3f} {f['Russia']:15.3f}")
-    keys = ("unseen", "Ukraine", "Russia")
-    print(f"{'mean ± sd':28s} " + " ".join(f"{mean_sd([f[k] for f in rows.values()]):>16s}" for k in keys))
-    print(f"TF-IDF + LR, unseen targets: {tfidf_unseen(pairs):.3f}")
+    tests = {"seeds": test_rows(SEEDS / "passages.jsonl"), "default": [r for f in FILES[:3] for r in test_rows(f)]}
+    print(
+        f"{len(pairs)} unseen-target pairs; test passages: seeds' {len(tests['seeds'])}, "
+        f"the default model's test split (seeds, coverage, real) {len(tests['default'])}"
+    )
+    keys = ["unseen"] + [f"{name} {k}" for name in tests for k in ("Ukraine", "Russia", "frames")]
+    for label, names in (("hybrid", args.versions), ("heads only", args.beside)):
+        if names:
+            print(f"\n{label}:")
+            table({v: version_figures(args.home / "versions" / v, pairs, tests) for v in names.split(",")}, keys)
+    print(f"\nTF-IDF + LR, unseen targets: {tfidf_unseen(pairs):.3f}")
     return 0
 
 

@@ -196,7 +196,7 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     why = "--force" if registry.active() else f"no active model in {settings.home}"
     files = ", ".join(str(f) for f in settings.seed_data)
     print(f"{why}: training the default model from {files}", flush=True)
-    print("once: 6-25 minutes on 2 CPU cores (a minute or two on a GPU); progress and ETA below", flush=True)
+    print("once: 10-25 minutes on 2 CPU cores, in two stages (minutes on a GPU); progress and ETA below", flush=True)
     began = time.monotonic()
     recipe = settings.default_recipe
     base = TrainingConfig.load(recipe) if recipe is not None and recipe.is_file() else TrainingConfig()
@@ -204,6 +204,17 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     scheme = Scheme.load(settings.default_scheme)
     result = train_version(list(settings.seed_data), scheme, config, registry)
     print(text_table(result.metrics["test"], result.metrics["baseline"], title="test split:"))
+    hybrid = settings.hybrid_recipe
+    if hybrid is not None and hybrid.is_file():
+        both: list[str | Path] = [*settings.seed_data, *settings.hybrid_data]
+        print(
+            f"second stage: stance toward any target, from {result.version} (its heads kept by distillation) on "
+            f"{', '.join(str(f) for f in both)}",
+            flush=True,
+        )
+        second = TrainingConfig.load(hybrid).replace(threads=settings.threads, init_from=result.version)
+        result = train_version(both, scheme, second, registry)
+        print(text_table(result.metrics["test"], result.metrics["baseline"], title="test split (both stages' data):"))
     print(f"default model {result.version} trained in {time.monotonic() - began:.0f} s and activated")
     return 0
 

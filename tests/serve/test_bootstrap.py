@@ -1,0 +1,70 @@
+"""`framelens bootstrap`: the default model in two stages, heads first and then the paired path for any target."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from framelens.model.predictor import Predictor
+from framelens.serve.cli import main
+from framelens.training.registry import Registry
+from tests.fixtures import tiny_rows, write_jsonl
+
+TINY = {
+    "epochs": 2,
+    "learning_rate": 2e-3,
+    "head_learning_rate": 2e-2,
+    "batch_size": 8,
+    "max_length": 64,
+    "overlap_tokens": 8,
+    "target_reserve": 4,
+    "threads": 1,
+    "warmup_ratio": 0.0,
+}
+
+
+def recipe(path: Path, **options: object) -> Path:
+    path.write_text(json.dumps({**TINY, **options}), encoding="utf-8")
+    return path
+
+
+def test_bootstrap_trains_heads_then_the_hybrid_stage_from_them_and_only_once(
+    tiny_encoder: Path,
+    tiny_scheme_file: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rows = tiny_rows(24)
+    for row in rows:
+        row["id"] = f"grain-{row['id']}"
+    for k in range(0, 24, 2):
+        rows[k]["stance"] = {**rows[k]["stance"], "the grain deal": ("favor", "against")[k % 4 // 2]}
+    monkeypatch.setenv("FRAMELENS_SEED_DATA", json.dumps([str(write_jsonl(tmp_path / "seeds.jsonl", tiny_rows()))]))
+    monkeypatch.setenv("FRAMELENS_HYBRID_DATA", json.dumps([str(write_jsonl(tmp_path / "grain.jsonl", rows))]))
+    monkeypatch.setenv("FRAMELENS_THREADS", "1")
+    monkeypatch.setenv("FRAMELENS_DEFAULT_SCHEME", str(tiny_scheme_file))
+    monkeypatch.setenv("FRAMELENS_DEFAULT_RECIPE", str(recipe(tmp_path / "r.json", init_from=str(tiny_encoder))))
+    hybrid = recipe(tmp_path / "h.json", epochs=1, init_from="active", stance_mode="hybrid", distill_weight=1.0)
+    monkeypatch.setenv("FRAMELENS_HYBRID_RECIPE", str(hybrid))
+    home = tmp_path / "models"
+
+    assert main(["--home", str(home), "bootstrap"]) == 0
+    registry = Registry(home)
+    first, second = registry.versions()
+    assert registry.active() == second
+    meta = json.loads((registry.path(second) / "metadata.json").read_text())
+    assert (
+        meta["init_from"] == first and meta["stance_open_targets"] and meta["stance_targets"] == ["Ukraine", "Russia"]
+    )
+    assert len(meta["data"]["files"]) == 2, "the second stage trains on the seeds and the targets corpus"
+    (answer,) = Predictor.load(registry.path(second)).classify([rows[0]["text"]], targets=["Ukraine", "NATO"])
+    assert answer.stance["NATO"].seen_in_training is False and answer.stance["Ukraine"].seen_in_training
+    out = capsys.readouterr().out
+    assert "second stage" in out and f"default model {second}" in out
+
+    assert main(["--home", str(home), "bootstrap"]) == 0
+    assert registry.versions() == [first, second], "a second bootstrap trains nothing"
+    assert "default model ready" in capsys.readouterr().out
