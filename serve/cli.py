@@ -193,10 +193,14 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     if registry.active() and not args.force:
         print(f"default model ready: {registry.active()} in {settings.home}")
         return 0
+    hybrid = settings.hybrid_recipe
+    if hybrid is not None and not hybrid.is_file():
+        raise FramelensError(f"FRAMELENS_HYBRID_RECIPE names {hybrid}, which is not a file: fix the path or unset it")
     why = "--force" if registry.active() else f"no active model in {settings.home}"
     files = ", ".join(str(f) for f in settings.seed_data)
     print(f"{why}: training the default model from {files}", flush=True)
-    print("once: 10-25 minutes on 2 CPU cores, in two stages (minutes on a GPU); progress and ETA below", flush=True)
+    stages = "6-25 minutes" if settings.hybrid_recipe is None else "10-25 minutes, in two stages,"
+    print(f"once: {stages} on 2 CPU cores (minutes on a GPU); progress and ETA below", flush=True)
     began = time.monotonic()
     recipe = settings.default_recipe
     base = TrainingConfig.load(recipe) if recipe is not None and recipe.is_file() else TrainingConfig()
@@ -204,8 +208,7 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     scheme = Scheme.load(settings.default_scheme)
     result = train_version(list(settings.seed_data), scheme, config, registry)
     print(text_table(result.metrics["test"], result.metrics["baseline"], title="test split:"))
-    hybrid = settings.hybrid_recipe
-    if hybrid is not None and hybrid.is_file():
+    if hybrid is not None:
         both: list[str | Path] = [*settings.seed_data, *settings.hybrid_data]
         print(
             f"second stage: stance toward any target, from {result.version} (its heads kept by distillation) on "

@@ -1,4 +1,4 @@
-"""`framelens bootstrap`: the default model in two stages, heads first and then the paired path for any target."""
+"""`framelens bootstrap`: the default model, and with FRAMELENS_HYBRID_RECIPE a second stage that answers any target."""
 
 from __future__ import annotations
 
@@ -68,3 +68,13 @@ def test_bootstrap_trains_heads_then_the_hybrid_stage_from_them_and_only_once(
     assert main(["--home", str(home), "bootstrap"]) == 0
     assert registry.versions() == [first, second], "a second bootstrap trains nothing"
     assert "default model ready" in capsys.readouterr().out
+
+
+def test_a_hybrid_recipe_that_is_not_there_stops_bootstrap_before_it_trains(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("FRAMELENS_HYBRID_RECIPE", str(tmp_path / "no-such-recipe.json"))
+    assert main(["--home", str(tmp_path / "models"), "bootstrap"]) == 2
+    err = capsys.readouterr().err
+    assert "FRAMELENS_HYBRID_RECIPE" in err and "no-such-recipe.json" in err
+    assert not (tmp_path / "models" / "versions").exists()
