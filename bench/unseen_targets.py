@@ -9,13 +9,15 @@ Also prints each version's Ukraine and Russia stance macro-F1 and frames macro-F
 on the default model's whole test split (seeds, coverage, real), where a hybrid model must stay close to the
 heads-only default; `--beside v…,v…` prints heads-only versions (seeds 13, 14, 15, say) under the same figures.
 
-The default model is hybrid in two stages (what `framelens bootstrap` runs): heads-only on the seeds, then the
-second stage on the targets corpus, from that version and distilled from it. By hand, per seed:
+The two-stage hybrid (what `FRAMELENS_HYBRID_RECIPE=seeds/ukraine-war/hybrid-recipe.json framelens bootstrap`
+trains): heads-only on the seeds, then a second stage on the seeds plus the targets corpus, from that version and
+distilled from it. By hand, per seed:
 
     framelens train seeds/ukraine-war/passages.jsonl seeds/ukraine-war/coverage/passages.jsonl \\
       seeds/ukraine-war/real/paragraphs.jsonl --scheme ukraine-war --config seeds/ukraine-war/recipe.json \\
       --seed 14 --no-activate
-    framelens train seeds/ukraine-war/targets/passages.jsonl --scheme ukraine-war \\
+    framelens train seeds/ukraine-war/passages.jsonl seeds/ukraine-war/coverage/passages.jsonl \\
+      seeds/ukraine-war/real/paragraphs.jsonl seeds/ukraine-war/targets/passages.jsonl --scheme ukraine-war \\
       --config seeds/ukraine-war/hybrid-recipe.json --init-from v…(the first) --seed 14 --no-activate
 """
 

@@ -312,7 +312,7 @@ def stance_targets_for(config: TrainingConfig, scheme: Scheme, examples: list[Ex
 def _opens_targets(config: TrainingConfig, spec: NetworkSpec) -> bool:
     """Whether a heads-only version, continued with stance_mode 'hybrid', gains the paired path: its heads go on
     as they were and the (target, text) head it always carried, untrained until now, learns any other target. That
-    is the default model's second stage (seeds/ukraine-war/hybrid-recipe.json), distilled from the first."""
+    is bootstrap's opt-in second stage (seeds/ukraine-war/hybrid-recipe.json), distilled from the first."""
     return config.stance_mode == "hybrid" and bool(spec.stance_targets)  # a paired model answers any target already
 
 
