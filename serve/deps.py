@@ -54,11 +54,21 @@ async def get_activation_lock(request: Request) -> asyncio.Lock:
     return lock
 
 
-async def get_predictor(holder: Annotated[ModelHolder, Depends(get_holder)]) -> Predictor:
+def _served(holder: ModelHolder) -> Predictor:
     predictor = holder.current()
     if predictor is None:
         raise ModelNotReady(holder.problem or "the model is loading")
     return predictor
+
+
+def _check_read_key(settings: Settings, authorization: str | None, x_api_key: str | None) -> None:
+    """Reads are open unless FRAMELENS_REQUIRE_KEY_FOR_READS is set (then they take the same keys as writes)."""
+    if settings.require_key_for_reads:
+        check_key(settings, key_from_headers(authorization, x_api_key))
+
+
+async def get_predictor(holder: Annotated[ModelHolder, Depends(get_holder)]) -> Predictor:
+    return _served(holder)
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
@@ -83,9 +93,7 @@ async def require_read_key(
     authorization: Annotated[str | None, Header(include_in_schema=False)] = None,
     x_api_key: Annotated[str | None, Header(include_in_schema=False)] = None,
 ) -> None:
-    """Reads are open unless FRAMELENS_REQUIRE_KEY_FOR_READS is set (then they take the same keys as writes)."""
-    if settings.require_key_for_reads:
-        check_key(settings, key_from_headers(authorization, x_api_key))
+    _check_read_key(settings, authorization, x_api_key)
 
 
 WriteAccess = Depends(require_write_key)
@@ -108,14 +116,9 @@ async def get_scoring(request: Request) -> Scoring:
     `require_read_key`."""
     state = request.app.state
     settings: Settings = state.settings
-    if settings.require_key_for_reads:
-        headers = request.headers
-        check_key(settings, key_from_headers(headers.get("authorization"), headers.get("x-api-key")))
-    holder: ModelHolder = state.holder
-    predictor = holder.current()
-    if predictor is None:
-        raise ModelNotReady(holder.problem or "the model is loading")
-    return Scoring(settings, predictor, state.batcher)
+    headers = request.headers
+    _check_read_key(settings, headers.get("authorization"), headers.get("x-api-key"))
+    return Scoring(settings, _served(state.holder), state.batcher)
 
 
 ScoringDep = Annotated[Scoring, Depends(get_scoring)]
