@@ -199,7 +199,7 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     why = "--force" if registry.active() else f"no active model in {settings.home}"
     files = ", ".join(str(f) for f in settings.seed_data)
     print(f"{why}: training the default model from {files}", flush=True)
-    stages = "6-25 minutes" if settings.hybrid_recipe is None else "10-25 minutes, in two stages,"
+    stages = "6-25 minutes" if hybrid is None else "10-25 minutes, in two stages,"
     print(f"once: {stages} on 2 CPU cores (minutes on a GPU); progress and ETA below", flush=True)
     began = time.monotonic()
     recipe = settings.default_recipe

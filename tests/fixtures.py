@@ -68,6 +68,14 @@ def tiny_rows(n: int = 48) -> list[dict]:
     return rows
 
 
+def grain_deal_rows(n: int = 24) -> list[dict]:
+    """`tiny_rows(n)` with every other row also labelled toward "the grain deal", a target beyond the scheme's."""
+    rows = tiny_rows(n)
+    for k in range(0, n, 2):
+        rows[k]["stance"] = {**rows[k]["stance"], "the grain deal": ("favor", "against")[k % 4 // 2]}
+    return rows
+
+
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     return path

@@ -10,23 +10,13 @@ import pytest
 from framelens.model.predictor import Predictor
 from framelens.serve.cli import main
 from framelens.training.registry import Registry
-from tests.fixtures import tiny_rows, write_jsonl
-
-TINY = {
-    "epochs": 2,
-    "learning_rate": 2e-3,
-    "head_learning_rate": 2e-2,
-    "batch_size": 8,
-    "max_length": 64,
-    "overlap_tokens": 8,
-    "target_reserve": 4,
-    "threads": 1,
-    "warmup_ratio": 0.0,
-}
+from tests.fixtures import grain_deal_rows, tiny_rows, write_jsonl
+from tests.serve.conftest import tiny_serving_config
 
 
-def recipe(path: Path, **options: object) -> Path:
-    path.write_text(json.dumps({**TINY, **options}), encoding="utf-8")
+def recipe(path: Path, encoder: Path, **options: object) -> Path:
+    """conftest's tiny training config, with `options`, as a recipe file."""
+    path.write_text(json.dumps(tiny_serving_config(encoder).replace(**options).to_dict()), encoding="utf-8")
     return path
 
 
@@ -37,17 +27,15 @@ def test_bootstrap_trains_heads_then_the_hybrid_stage_from_them_and_only_once(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    rows = tiny_rows(24)
-    for row in rows:
-        row["id"] = f"grain-{row['id']}"
-    for k in range(0, 24, 2):
-        rows[k]["stance"] = {**rows[k]["stance"], "the grain deal": ("favor", "against")[k % 4 // 2]}
+    rows = [{**row, "id": f"grain-{row['id']}"} for row in grain_deal_rows()]
     monkeypatch.setenv("FRAMELENS_SEED_DATA", json.dumps([str(write_jsonl(tmp_path / "seeds.jsonl", tiny_rows()))]))
     monkeypatch.setenv("FRAMELENS_HYBRID_DATA", json.dumps([str(write_jsonl(tmp_path / "grain.jsonl", rows))]))
     monkeypatch.setenv("FRAMELENS_THREADS", "1")
     monkeypatch.setenv("FRAMELENS_DEFAULT_SCHEME", str(tiny_scheme_file))
-    monkeypatch.setenv("FRAMELENS_DEFAULT_RECIPE", str(recipe(tmp_path / "r.json", init_from=str(tiny_encoder))))
-    hybrid = recipe(tmp_path / "h.json", epochs=1, init_from="active", stance_mode="hybrid", distill_weight=1.0)
+    monkeypatch.setenv("FRAMELENS_DEFAULT_RECIPE", str(recipe(tmp_path / "r.json", tiny_encoder, epochs=2)))
+    hybrid = recipe(
+        tmp_path / "h.json", tiny_encoder, epochs=1, init_from="active", stance_mode="hybrid", distill_weight=1.0
+    )
     monkeypatch.setenv("FRAMELENS_HYBRID_RECIPE", str(hybrid))
     home = tmp_path / "models"
 

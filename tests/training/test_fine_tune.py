@@ -17,7 +17,7 @@ from framelens.training.pipeline import train_version
 from framelens.training.registry import Registry
 from framelens.training.scoring import collect_raw
 from framelens.training.trainer import fine_tune, training_device
-from tests.fixtures import TINY_SCHEME, tiny_rows, write_jsonl
+from tests.fixtures import TINY_SCHEME, grain_deal_rows, tiny_rows, write_jsonl
 
 
 def tiny_config(encoder: Path, **changes: object) -> TrainingConfig:
@@ -230,9 +230,7 @@ def test_a_heads_version_continued_in_hybrid_mode_answers_other_targets(
 ) -> None:
     registry = Registry(tmp_path / "models")
     first = train_version([tiny_data], TINY_SCHEME, tiny_config(tiny_encoder, epochs=3), registry, progress=False)
-    rows = tiny_rows(24)
-    for k in range(0, 24, 2):  # a target the first version never saw
-        rows[k]["stance"] = {**rows[k]["stance"], "the grain deal": ("favor", "against")[k % 4 // 2]}
+    rows = grain_deal_rows()  # a target the first version never saw
     grain = write_jsonl(tmp_path / "grain.jsonl", rows)
     hybrid = tiny_config(tiny_encoder, epochs=2, init_from="active", stance_mode="hybrid", distill_weight=1.0)
     second = train_version([grain], TINY_SCHEME, hybrid, registry, progress=False)
