@@ -27,6 +27,7 @@ import argparse
 import json
 import statistics
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -72,29 +73,22 @@ def tfidf_unseen(pairs: list[tuple[str, str, str]]) -> float:
     return macro_f1([g for _, _, g in pairs], list(clf.predict(vectorizer.transform(texts))))
 
 
-def stance_and_frames(predictor: object, rows: list[dict]) -> dict[str, float]:
-    """Ukraine and Russia stance macro-F1 and frames macro-F1 of `predictor` on `rows`."""
-    from sklearn.metrics import f1_score
+def stance_and_frames(version_dir: Path, test_file: Path) -> dict[str, float]:
+    """Ukraine and Russia stance macro-F1 and frames macro-F1 of a version on every passage of `test_file`."""
+    from framelens.training.pipeline import evaluate_version
 
-    results = predictor.classify([r["text"] for r in rows], targets=["Ukraine", "Russia"], evidence=False)  # type: ignore[attr-defined]
-    figures = {}
-    for target in ("Ukraine", "Russia"):
-        labelled = [(p, r) for p, r in zip(results, rows, strict=True) if target in r.get("stance", {})]
-        figures[target] = macro_f1(
-            [r["stance"][target] for _, r in labelled], [p.stance[target].label for p, _ in labelled]
-        )
-    frames = [f.label for f in results[0].frames]
-    gold = [[f in r["frames"] for f in frames] for r in rows]
-    guess = [[f in p.predicted_frames for f in frames] for p in results]
-    figures["frames"] = float(f1_score(gold, guess, average="macro", zero_division=0))
-    return figures
+    model = evaluate_version(version_dir, [test_file])["model"]
+    per_target = model["stance"]["per_target"]
+    return {
+        "Ukraine": per_target["Ukraine"]["macro_f1"],
+        "Russia": per_target["Russia"]["macro_f1"],
+        "frames": model["frames"]["macro_f1"],
+    }
 
 
-def version_figures(
-    version_dir: Path, pairs: list[tuple[str, str, str]], tests: dict[str, list[dict]]
-) -> dict[str, float]:
+def version_figures(version_dir: Path, pairs: list[tuple[str, str, str]], tests: dict[str, Path]) -> dict[str, float]:
     """Unseen-target macro-F1 (NaN for a heads-only version, which answers its own targets only), then stance and
-    frames on each test set."""
+    frames on each test file."""
     from framelens.model.predictor import Predictor
 
     predictor = Predictor.load(version_dir, threads=2)
@@ -105,9 +99,14 @@ def version_figures(
             for text, target, _ in pairs
         ]
         figures["unseen"] = macro_f1([g for _, _, g in pairs], predicted)
-    for name, rows in tests.items():
-        figures.update({f"{name} {k}": v for k, v in stance_and_frames(predictor, rows).items()})
+    for name, test_file in tests.items():
+        figures.update({f"{name} {k}": v for k, v in stance_and_frames(version_dir, test_file).items()})
     return figures
+
+
+def write_rows(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
 
 
 def mean_sd(values: list[float]) -> str:
@@ -132,16 +131,21 @@ def main() -> int:
     parser.add_argument("--beside", default="", help="comma-separated heads-only versions to compare with")
     args = parser.parse_args()
     pairs = unseen_pairs(test_rows(SEEDS / "targets" / "passages.jsonl"))
-    tests = {"seeds": test_rows(SEEDS / "passages.jsonl"), "default": [r for f in FILES[:3] for r in test_rows(f)]}
+    seeds_test, default_test = test_rows(SEEDS / "passages.jsonl"), [r for f in FILES[:3] for r in test_rows(f)]
     print(
-        f"{len(pairs)} unseen-target pairs; test passages: seeds' {len(tests['seeds'])}, "
-        f"the default model's test split (seeds, coverage, real) {len(tests['default'])}"
+        f"{len(pairs)} unseen-target pairs; test passages: seeds' {len(seeds_test)}, "
+        f"the default model's test split (seeds, coverage, real) {len(default_test)}"
     )
-    keys = ["unseen"] + [f"{name} {k}" for name in tests for k in ("Ukraine", "Russia", "frames")]
-    for label, names in (("hybrid", args.versions), ("heads only", args.beside)):
-        if names:
-            print(f"\n{label}:")
-            table({v: version_figures(args.home / "versions" / v, pairs, tests) for v in names.split(",")}, keys)
+    keys = ["unseen"] + [f"{name} {k}" for name in ("seeds", "default") for k in ("Ukraine", "Russia", "frames")]
+    with tempfile.TemporaryDirectory() as folder:
+        tests = {
+            "seeds": write_rows(Path(folder) / "seeds-test.jsonl", seeds_test),
+            "default": write_rows(Path(folder) / "default-test.jsonl", default_test),
+        }
+        for label, names in (("hybrid", args.versions), ("heads only", args.beside)):
+            if names:
+                print(f"\n{label}:")
+                table({v: version_figures(args.home / "versions" / v, pairs, tests) for v in names.split(",")}, keys)
     print(f"\nTF-IDF + LR, unseen targets: {tfidf_unseen(pairs):.3f}")
     return 0
 
