@@ -57,8 +57,12 @@ class TrainingConfig:
     # transformer models" (2023).
     encoder_layers: int = 0
     # > 0: also learn from the starting version's own predictions on the training passages (soft targets, taken
-    # before any layer is cut), with this weight beside the gold labels' loss. Needs init_from a version.
+    # before any layer is cut), with this weight beside the gold labels' loss. Needs init_from a version, or:
     distill_weight: float = 0.0
+    # The version (an id or "active") whose predictions are the soft targets, when it is not the one training
+    # starts from: a model trained afresh from the encoder can still learn from a version of the same scheme
+    # ("" = the init_from version). Its stance heads must read the same targets as the new model's.
+    distill_from: str = ""
 
     def __post_init__(self) -> None:
         if self.stance_mode not in ("auto", "heads", "paired", "hybrid"):
@@ -71,6 +75,10 @@ class TrainingConfig:
             raise FramelensError(f"device must be 'auto', 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
         if self.distill_weight < 0:
             raise FramelensError(f"distill_weight must be 0 (off) or positive, got {self.distill_weight}")
+        if self.distill_from and not self.distill_weight:
+            raise FramelensError(
+                f"distill_from {self.distill_from!r} needs distill_weight above 0 (the soft term's weight)"
+            )
         if self.encoder_layers < 0:
             raise FramelensError(f"encoder_layers must be 0 (all) or a layer count, not {self.encoder_layers}")
         if not 32 <= self.max_length <= 512:

@@ -52,13 +52,28 @@ def starting_point(config: TrainingConfig, registry: Registry, scheme: Scheme) -
     if config.init_from == "active" and version is None:
         raise FramelensError("init_from='active' but no model is active; train from an encoder first")
     if version is not None and version in registry.versions():
-        artifact = load_artifact(registry.path(version))
-        if artifact.scheme.to_dict()["frames"] != scheme.to_dict()["frames"] or (
-            artifact.scheme.stance_labels != scheme.stance_labels
-        ):
-            raise FramelensError(f"version {version} was trained on a different scheme; use init_from=<encoder>")
-        return artifact, None
+        return _same_scheme_version(registry, version, scheme, "init_from=<encoder>"), None
     return None, resolve_encoder(config.init_from)
+
+
+def distillation_teacher(config: TrainingConfig, registry: Registry, scheme: Scheme) -> Artifact | None:
+    """The version `distill_from` names ('active' or an id), or None when the soft targets come from init_from."""
+    if not config.distill_from:
+        return None
+    version = registry.active() if config.distill_from == "active" else config.distill_from
+    if version is None or version not in registry.versions():
+        known = ", ".join(registry.versions()[-3:]) or "none yet"
+        raise FramelensError(f"distill_from {config.distill_from!r} is not a model version here (newest: {known})")
+    return _same_scheme_version(registry, version, scheme, "another distill_from")
+
+
+def _same_scheme_version(registry: Registry, version: str, scheme: Scheme, fix: str) -> Artifact:
+    artifact = load_artifact(registry.path(version))
+    if artifact.scheme.to_dict()["frames"] != scheme.to_dict()["frames"] or (
+        artifact.scheme.stance_labels != scheme.stance_labels
+    ):
+        raise FramelensError(f"version {version} was trained on a different scheme; use {fix}")
+    return artifact
 
 
 def train_version(
@@ -77,8 +92,9 @@ def train_version(
     if not parts["train"]:
         raise FramelensError("no training passages after the split; add data or fix the 'split' fields")
     start, encoder_dir = starting_point(config, registry, scheme)
+    teacher = distillation_teacher(config, registry, scheme)
     began = time.time()
-    trained = fine_tune(config, scheme, parts["train"], parts["dev"], encoder_dir, start, progress)
+    trained = fine_tune(config, scheme, parts["train"], parts["dev"], encoder_dir, start, progress, teacher)
     test_metrics: dict[str, Any] = {}
     device = training_device(config)
     if parts["test"]:

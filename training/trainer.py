@@ -348,8 +348,10 @@ def fine_tune(
     encoder_dir: Path | None = None,
     start: Artifact | None = None,
     progress: bool = True,
+    teacher: Artifact | None = None,
 ) -> TrainedModel:
-    """Train from a base encoder (`encoder_dir`) or continue from an existing version (`start`)."""
+    """Train from a base encoder (`encoder_dir`) or continue from an existing version (`start`). With
+    `distill_weight`, the soft targets come from `teacher` when given, else from `start`."""
     began = time.monotonic()
     torch.set_num_threads(config.threads)
     seed_everything(config.seed)
@@ -379,7 +381,7 @@ def fine_tune(
         )
         net, tokenizer = build_network(encoder_dir, scheme, spec)
     docs = make_documents([e.text for e in train], tokenizer, spec, scheme.has_stance)
-    teacher = _teacher(config, scheme, start, net, tokenizer, spec, docs, device)
+    soft_targets = _soft_targets(config, scheme, teacher or start, spec, [e.text for e in train], device)
     if config.encoder_layers:
         try:
             keep_first_layers(net.encoder, config.encoder_layers)
@@ -387,7 +389,7 @@ def fine_tune(
             raise FramelensError(f"training config: {exc}") from None
     _check_targets(spec, train + dev)
     net.to(device)
-    batcher = _Batcher(net, tokenizer, spec, scheme, train, docs, config, device, teacher)
+    batcher = _Batcher(net, tokenizer, spec, scheme, train, docs, config, device, soft_targets)
     rows = Dataset.from_dict(
         {"row": list(range(len(train))), "length": [d.windows[-1].end if d.windows else 0 for d in docs]}
     )
@@ -450,27 +452,32 @@ def fine_tune(
     return TrainedModel(net, tokenizer, spec, calibration, dev_metrics, history, best_epoch, time.monotonic() - began)
 
 
-def _teacher(
+def _soft_targets(
     config: TrainingConfig,
     scheme: Scheme,
-    start: Artifact | None,
-    net: FrameStanceNet,
-    tokenizer: Any,
+    teacher: Artifact | None,
     spec: NetworkSpec,
-    docs: list[Document],
+    texts: list[str],
     device: torch.device,
 ) -> torch.Tensor | None:
-    """The starting version's logits on the training passages, when the config distils from it."""
+    """The teacher's logits on the training passages, when the config distils: `teacher` is `distill_from`'s
+    version, or else the version training starts from (taken before any layer is cut)."""
     if not config.distill_weight:
         return None
-    if start is None:
+    if teacher is None:
         raise FramelensError(
-            "distill_weight needs init_from a model version (its predictions are the soft targets); "
-            f"{config.init_from!r} is an encoder"
+            "distill_weight needs init_from a model version (its predictions are the soft targets) "
+            f"or distill_from one; {config.init_from!r} is an encoder"
         )
-    if scheme.has_stance and not spec.stance_targets:
-        raise FramelensError("distill_weight needs a model whose stance is read by heads (stance_mode heads/hybrid)")
-    return teacher_logits(net, tokenizer, spec, docs, config.eval_batch_size, device)
+    if scheme.has_stance and not teacher.spec.stance_targets:
+        raise FramelensError("distill_weight needs a teacher whose stance is read by heads (stance_mode heads/hybrid)")
+    if teacher.spec.stance_targets != spec.stance_targets:
+        raise FramelensError(
+            f"the teacher's stance heads read {list(teacher.spec.stance_targets)}, this model's "
+            f"{list(spec.stance_targets)}: distil from a version with the same targets"
+        )
+    docs = make_documents(texts, teacher.tokenizer, teacher.spec, scheme.has_stance)  # windows as it reads them
+    return teacher_logits(teacher.net, teacher.tokenizer, teacher.spec, docs, config.eval_batch_size, device)
 
 
 def _calibrate(scheme: Scheme, raw: Any) -> Calibration:

@@ -76,3 +76,19 @@ def test_a_distilled_student_trains_and_distilling_from_an_encoder_says_what_is_
     assert plain.metrics["history"][0]["train_loss"] < history[0]["train_loss"]
     with pytest.raises(FramelensError, match="distill_weight needs init_from a model version"):
         train_version([tiny_data], TINY_SCHEME, tiny_config(tiny_encoder, distill_weight=1.0), registry, progress=False)
+
+
+def test_a_model_trained_from_the_encoder_can_distil_from_another_version(
+    tiny_encoder: Path, tiny_data: Path, tmp_path: Path
+) -> None:
+    registry = Registry(tmp_path / "models")
+    teacher = train_version([tiny_data], TINY_SCHEME, tiny_config(tiny_encoder, epochs=3), registry, progress=False)
+    config = tiny_config(tiny_encoder, epochs=2, distill_weight=1.0, distill_from=teacher.version)
+    distilled = train_version([tiny_data], TINY_SCHEME, config, registry, activate=False, progress=False)
+    plain = train_version([tiny_data], TINY_SCHEME, config.replace(distill_weight=0.0, distill_from=""), registry)
+    # Same seed and batches from the same encoder: only the teacher's soft term tells the two first epochs apart.
+    assert plain.metrics["history"][0]["train_loss"] < distilled.metrics["history"][0]["train_loss"]
+    with pytest.raises(FramelensError, match="distill_from 'v-none' is not a model version here"):
+        train_version([tiny_data], TINY_SCHEME, config.replace(distill_from="v-none"), registry, progress=False)
+    with pytest.raises(FramelensError, match="needs distill_weight above 0"):
+        config.replace(distill_weight=0.0)
