@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from framelens.model.errors import FramelensError
 from framelens.serve.batch_cli import add_batch_commands, cmd_report, cmd_score
@@ -17,6 +17,9 @@ from framelens.serve.cli_retraining import COMMANDS as RETRAIN_COMMANDS
 from framelens.serve.cli_retraining import add_commands as add_retrain_commands
 from framelens.serve.cli_retraining import gate_line
 from framelens.serve.settings import Settings
+
+if TYPE_CHECKING:
+    from framelens.training.config import TrainingConfig
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # framelens never downloads: encoders ship in packages
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -211,15 +214,24 @@ def cmd_bootstrap(args: argparse.Namespace, settings: Settings) -> int:
     if hybrid is not None:
         both: list[str | Path] = [*settings.seed_data, *settings.hybrid_data]
         print(
-            f"second stage: stance toward any target, from {result.version} (its heads kept by distillation) on "
+            f"second stage: stance toward any target, distilled from {result.version} (its heads kept) on "
             f"{', '.join(str(f) for f in both)}",
             flush=True,
         )
-        second = TrainingConfig.load(hybrid).replace(threads=settings.threads, init_from=result.version)
+        second = _second_stage(TrainingConfig.load(hybrid), result.version).replace(threads=settings.threads)
         result = train_version(both, scheme, second, registry)
         print(text_table(result.metrics["test"], result.metrics["baseline"], title="test split (both stages' data):"))
     print(f"default model {result.version} trained in {time.monotonic() - began:.0f} s and activated")
     return 0
+
+
+def _second_stage(recipe: TrainingConfig, first: str) -> TrainingConfig:
+    """The hybrid recipe with "active" (in init_from or distill_from) read as the first stage's version by id, so
+    the second stage trains on from it or learns from it however the registry's active model changes meanwhile."""
+    return recipe.replace(
+        init_from=first if recipe.init_from == "active" else None,
+        distill_from=first if recipe.distill_from == "active" else None,
+    )
 
 
 def cmd_agreement(args: argparse.Namespace, settings: Settings) -> int:

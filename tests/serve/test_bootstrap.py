@@ -20,7 +20,9 @@ def recipe(path: Path, encoder: Path, **options: object) -> Path:
     return path
 
 
+@pytest.mark.parametrize("stage_two", ["init_from", "distill_from"])  # two-stage / one-stage distilled hybrid
 def test_bootstrap_trains_heads_then_the_hybrid_stage_from_them_and_only_once(
+    stage_two: str,
     tiny_encoder: Path,
     tiny_scheme_file: Path,
     tmp_path: Path,
@@ -33,9 +35,8 @@ def test_bootstrap_trains_heads_then_the_hybrid_stage_from_them_and_only_once(
     monkeypatch.setenv("FRAMELENS_THREADS", "1")
     monkeypatch.setenv("FRAMELENS_DEFAULT_SCHEME", str(tiny_scheme_file))
     monkeypatch.setenv("FRAMELENS_DEFAULT_RECIPE", str(recipe(tmp_path / "r.json", tiny_encoder, epochs=2)))
-    hybrid = recipe(
-        tmp_path / "h.json", tiny_encoder, epochs=1, init_from="active", stance_mode="hybrid", distill_weight=1.0
-    )
+    options = {stage_two: "active", "epochs": 1, "stance_mode": "hybrid", "distill_weight": 1.0}
+    hybrid = recipe(tmp_path / "h.json", tiny_encoder, **options)
     monkeypatch.setenv("FRAMELENS_HYBRID_RECIPE", str(hybrid))
     home = tmp_path / "models"
 
@@ -44,9 +45,11 @@ def test_bootstrap_trains_heads_then_the_hybrid_stage_from_them_and_only_once(
     first, second = registry.versions()
     assert registry.active() == second
     meta = json.loads((registry.path(second) / "metadata.json").read_text())
-    assert (
-        meta["init_from"] == first and meta["stance_open_targets"] and meta["stance_targets"] == ["Ukraine", "Russia"]
-    )
+    config = json.loads((registry.path(second) / "training_config.json").read_text())
+    assert config[stage_two] == first, "'active' in the recipe is the first stage, by id"
+    if stage_two == "distill_from":
+        assert config["init_from"] == str(tiny_encoder), "the one-stage hybrid trains afresh from the encoder"
+    assert meta["stance_open_targets"] and meta["stance_targets"] == ["Ukraine", "Russia"]
     assert len(meta["data"]["files"]) == 2, "the second stage trains on the seeds and the targets corpus"
     (answer,) = Predictor.load(registry.path(second)).classify([rows[0]["text"]], targets=["Ukraine", "NATO"])
     assert answer.stance["NATO"].seen_in_training is False and answer.stance["Ukraine"].seen_in_training
