@@ -380,8 +380,13 @@ def fine_tune(
             paragraph_windows=config.paragraph_windows,
         )
         net, tokenizer = build_network(encoder_dir, scheme, spec)
-    docs = make_documents([e.text for e in train], tokenizer, spec, scheme.has_stance)
-    soft_targets = _soft_targets(config, scheme, teacher or start, spec, [e.text for e in train], device)
+    texts = [e.text for e in train]
+    docs = make_documents(texts, tokenizer, spec, scheme.has_stance)
+    # A separate teacher reads the passages in its own windows; the starting version reads them as `docs` does.
+    teacher_docs = (
+        docs if teacher is None else make_documents(texts, teacher.tokenizer, teacher.spec, scheme.has_stance)
+    )
+    soft_targets = _soft_targets(config, scheme, teacher or start, spec, teacher_docs, device)
     if config.encoder_layers:
         try:
             keep_first_layers(net.encoder, config.encoder_layers)
@@ -457,7 +462,7 @@ def _soft_targets(
     scheme: Scheme,
     teacher: Artifact | None,
     spec: NetworkSpec,
-    texts: list[str],
+    docs: list[Document],
     device: torch.device,
 ) -> torch.Tensor | None:
     """The teacher's logits on the training passages, when the config distils: `teacher` is `distill_from`'s
@@ -476,7 +481,6 @@ def _soft_targets(
             f"the teacher's stance heads read {list(teacher.spec.stance_targets)}, this model's "
             f"{list(spec.stance_targets)}: distil from a version with the same targets"
         )
-    docs = make_documents(texts, teacher.tokenizer, teacher.spec, scheme.has_stance)  # windows as it reads them
     return teacher_logits(teacher.net, teacher.tokenizer, teacher.spec, docs, config.eval_batch_size, device)
 
 
